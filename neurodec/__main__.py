@@ -1,0 +1,5 @@
+import sys
+
+from neurodec.cli import main
+
+sys.exit(main())
