@@ -1,0 +1,81 @@
+"""Where the folds run: joblib locally, or a Dask cluster through joblib.
+
+No scheduler of our own: tasks go through :class:`joblib.Parallel`, whose
+backend is ``loky`` (processes, default), ``threading``, ``sequential``, or
+``dask`` (``distributed``'s joblib backend; give a scheduler address or a
+``distributed.Client``, else a local cluster of ``n_jobs`` worker processes is
+started for the run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any, Iterator
+
+from joblib import parallel_config
+
+from neurodec.errors import InvalidInputError
+
+__all__ = ["BACKENDS", "parallel_backend"]
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("loky", "threading", "sequential", "dask")
+
+
+@contextlib.contextmanager
+def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = None) -> Iterator[int]:
+    """Context in which :class:`joblib.Parallel` uses ``backend``.
+
+    Parameters
+    ----------
+    backend : {"loky", "threading", "sequential", "dask"}
+    n_jobs : int
+        Local workers (``-1``: all cores); for ``dask`` without a scheduler,
+        the number of worker processes of the local cluster.
+    scheduler : str | distributed.Client | None
+        Dask only: scheduler address (``"tcp://host:8786"``) or a client.
+
+    Yields
+    ------
+    int
+        The ``n_jobs`` to give :class:`joblib.Parallel`.
+    """
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if scheduler is not None and backend != "dask":
+        raise InvalidInputError("a scheduler address only applies to backend='dask'")
+    if backend != "dask":
+        if backend == "sequential" or n_jobs == 1:
+            with parallel_config(backend="sequential"):
+                yield 1
+        else:
+            with parallel_config(backend=backend, n_jobs=n_jobs):
+                yield n_jobs
+        return
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - dependency declared
+        raise InvalidInputError("backend='dask' needs the 'distributed' package: pip install distributed") from exc
+    with contextlib.ExitStack() as stack:
+        if isinstance(scheduler, distributed.Client):
+            client = scheduler
+        elif scheduler is not None:
+            try:
+                client = stack.enter_context(distributed.Client(scheduler, timeout="20s"))
+            except OSError as exc:
+                raise InvalidInputError(
+                    f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check the address "
+                    "(e.g. tcp://host:8786) and that the scheduler is running"
+                ) from exc
+        else:
+            workers = max(1, n_jobs if n_jobs > 0 else 2)
+            cluster = stack.enter_context(
+                distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                         processes=True, dashboard_address=None)
+            )
+            client = stack.enter_context(distributed.Client(cluster))
+        log.info("running folds on Dask scheduler %s", client.scheduler.address)
+        with parallel_config(backend="dask", client=client, wait_for_workers_timeout=60):
+            yield -1

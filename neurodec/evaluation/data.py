@@ -1,0 +1,130 @@
+"""Epoched data for the engine: loaded once per (paradigm, dataset, subjects) and
+shared across pipelines, folds and evaluations, with the shared pipeline heads
+(:mod:`neurodec.evaluation.features`) computed once on top of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from neurodec.errors import InvalidDataError, NeurodecError
+from neurodec.evaluation.features import apply_head
+
+__all__ = ["EpochData", "load_epochs", "paradigm_description", "clear_memory_cache"]
+
+log = logging.getLogger(__name__)
+
+
+class EpochData:
+    """``X, y, metadata`` of some subjects plus cached per-trial features.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_trials, n_channels, n_times)
+    y : ndarray, shape (n_trials,)
+    metadata : DataFrame
+        ``subject``, ``session``, ``run`` per trial.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, metadata: pd.DataFrame,
+                 parent: "EpochData | None" = None, positions: np.ndarray | None = None) -> None:
+        self.X = X
+        self.y = np.asarray(y)
+        self.metadata = metadata.reset_index(drop=True)
+        self._features: dict[str, np.ndarray] = {}
+        self._parent = parent
+        self._positions = positions
+
+    @property
+    def subjects(self) -> list[int]:
+        return [int(s) for s in pd.unique(self.metadata["subject"])]
+
+    def features(self, head: list, head_key: str | None) -> np.ndarray:
+        """Output of the stateless ``head`` on every trial (``X`` when no head)."""
+        if head_key is None:
+            return self.X
+        if head_key not in self._features:
+            if self._parent is not None:
+                self._features[head_key] = self._parent.features(head, head_key)[self._positions]
+            else:
+                log.info("computing shared features %s on %d trials", head_key, len(self.X))
+                self._features[head_key] = apply_head(head, self.X)
+        return self._features[head_key]
+
+    def subset(self, subjects: Sequence[int]) -> "EpochData":
+        """The trials of ``subjects`` (features computed here are shared)."""
+        mask = self.metadata["subject"].isin(list(subjects)).to_numpy()
+        if mask.all():
+            return self
+        pos = np.flatnonzero(mask)
+        return EpochData(self.X[pos], self.y[pos], self.metadata.iloc[pos], parent=self, positions=pos)
+
+
+def paradigm_description(paradigm: Any) -> str:
+    """A stable text identifying a paradigm's class and simple settings."""
+    items = {}
+    for k, v in sorted(vars(paradigm).items()):
+        if isinstance(v, (int, float, str, bool, type(None))):
+            items[k] = v
+        elif isinstance(v, (list, tuple)) and all(isinstance(e, (int, float, str)) for e in v):
+            items[k] = list(v)
+        elif isinstance(v, dict) and all(isinstance(e, (int, float, str)) for e in v.values()):
+            items[k] = {str(a): b for a, b in v.items()}
+    cls = type(paradigm)
+    return json.dumps({"class": f"{cls.__module__}.{cls.__qualname__}", "params": items}, sort_keys=True)
+
+
+def _dataset_identity(dataset: Any) -> str:
+    fp = getattr(dataset, "fingerprint", None)
+    try:
+        fp = fp() if callable(fp) else None
+    except Exception:  # noqa: BLE001 - identity is best effort
+        fp = None
+    return f"{dataset.code}:{fp}" if fp else f"{dataset.code}:{type(dataset).__qualname__}"
+
+
+# A tiny in-process memory: the last dataset loaded (so within-session, cross-session
+# and cross-subject runs in one process epoch the data once).
+_MEMORY: dict[tuple, EpochData] = {}
+
+
+def clear_memory_cache() -> None:
+    """Forget the epochs held in memory."""
+    _MEMORY.clear()
+
+
+def load_epochs(paradigm: Any, dataset: Any, subjects: Sequence[int]) -> EpochData:
+    """``paradigm.get_data(dataset, subjects)`` once, kept in memory for reuse.
+
+    A later request for a subset of already-loaded subjects is served from
+    memory. Errors from the loaders that are not neurodec's own are re-raised as
+    :class:`InvalidDataError` naming the dataset and subjects.
+    """
+    subjects = [int(s) for s in subjects]
+    base = (paradigm_description(paradigm), _dataset_identity(dataset))
+    for (desc, ident, held), data in _MEMORY.items():
+        if (desc, ident) == base and set(subjects) <= set(held):
+            return data.subset(subjects)
+    try:
+        X, y, metadata = paradigm.get_data(dataset=dataset, subjects=subjects)
+    except NeurodecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - re-raised with context
+        raise InvalidDataError(
+            f"could not load {dataset.code} subjects {subjects} with "
+            f"{type(paradigm).__name__}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if len(y) == 0:
+        raise InvalidDataError(
+            f"{dataset.code} subjects {subjects} gave no epochs with {type(paradigm).__name__}; "
+            "check that the paradigm's events exist in this dataset"
+        )
+    data = EpochData(np.asarray(X), np.asarray(y), metadata)
+    _MEMORY.clear()
+    _MEMORY[(*base, tuple(sorted(subjects)))] = data
+    return data

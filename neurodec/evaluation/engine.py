@@ -1,0 +1,348 @@
+"""The evaluation engine: one protocol (splitter) x datasets x pipelines.
+
+For each dataset the engine
+
+1. asks the results store what is already done and skips it;
+2. loads the epochs of the subjects still needed, once
+   (:func:`neurodec.evaluation.data.load_epochs`), shared by every pipeline,
+   fold and evaluation of the process;
+3. computes the stateless head of each pipeline (e.g. covariance matrices) once
+   for all trials and shares it between folds and between pipelines with the
+   same head (:mod:`neurodec.evaluation.features`);
+4. fans the (pipeline, fold) tasks out through joblib (or Dask via joblib) and
+   appends each task's rows to the store as soon as it finishes.
+
+Scores follow MOABB: labels encoded on the training fold, the pipeline fitted
+on the training fold, scored with a scikit-learn scorer on the test fold (per
+test session for cross-subject). Steps with ``requires_domains = True`` get the
+per-trial domain ids (``"subject/session"``) at fit as ``<step>__domains``, and
+at prediction time each test domain is predicted on its own, so every domain is
+re-centred with its own statistics and no test label is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections import defaultdict
+from time import perf_counter
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.metaestimators import available_if
+from tqdm.auto import tqdm
+
+from neurodec.evaluation.backends import parallel_backend
+from neurodec.evaluation.data import load_epochs, paradigm_description
+from neurodec.evaluation.features import split_stateless_head
+from neurodec.evaluation.identity import content_hash, pipeline_key
+from neurodec.evaluation.metrics import default_metric_name, get_metric
+from neurodec.evaluation.splitters import Fold
+from neurodec.evaluation.store import ResultsStore
+
+__all__ = ["run_protocol", "domain_steps", "DomainwisePredictor"]
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- domains
+def domain_steps(estimator: Any) -> list[str | None]:
+    """Names of the steps that take per-trial ``domains`` (``None``: the
+    estimator itself does)."""
+    if isinstance(estimator, GridSearchCV):
+        return domain_steps(estimator.estimator)
+    if isinstance(estimator, Pipeline):
+        return [n for n, s in estimator.steps if getattr(s, "requires_domains", False)]
+    return [None] if getattr(estimator, "requires_domains", False) else []
+
+
+def _domain_fit_params(names: list[str | None], domains: np.ndarray) -> dict:
+    return {("domains" if n is None else f"{n}__domains"): domains for n in names}
+
+
+def _has(method: str):
+    return lambda self: hasattr(self.estimator, method)
+
+
+class DomainwisePredictor(ClassifierMixin, BaseEstimator):
+    """A fitted estimator whose predictions are made one test domain at a time.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    domains : ndarray, shape (n_test,)
+        Domain id of each test trial, in the order of the ``X`` it will see.
+    """
+
+    def __init__(self, estimator: Any, domains: np.ndarray) -> None:
+        self.estimator = estimator
+        self.domains = domains
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.estimator.classes_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def _per_domain(self, method: str, X: np.ndarray) -> np.ndarray:
+        out = None
+        for dom in pd.unique(self.domains):
+            pos = np.flatnonzero(self.domains == dom)
+            part = np.asarray(getattr(self.estimator, method)(X[pos]))
+            if out is None:
+                out = np.empty((len(X),) + part.shape[1:], dtype=part.dtype)
+            out[pos] = part
+        return out
+
+    def fit(self, X, y=None):  # pragma: no cover - already fitted
+        return self
+
+    @available_if(_has("predict"))
+    def predict(self, X):
+        return self._per_domain("predict", X)
+
+    @available_if(_has("predict_proba"))
+    def predict_proba(self, X):
+        return self._per_domain("predict_proba", X)
+
+    @available_if(_has("decision_function"))
+    def decision_function(self, X):
+        return self._per_domain("decision_function", X)
+
+
+# --------------------------------------------------------------------------- one task
+def _fit_and_score(
+    features: np.ndarray,
+    y: np.ndarray,
+    domains: np.ndarray,
+    estimator: Any,
+    train: np.ndarray,
+    groups: list[tuple[np.ndarray, int, str]],
+    metric: str,
+    param_grid: dict | None,
+    random_state: int | None,
+) -> list[dict]:
+    """Fit ``estimator`` on ``train`` and score it on each test group."""
+    le = LabelEncoder().fit(y[train])
+    model = clone(estimator)
+    scorer = get_metric(metric)
+    if param_grid:
+        inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
+        model = GridSearchCV(model, param_grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
+    names = domain_steps(model)
+    fit_params = _domain_fit_params(names, domains[train]) if names else {}
+    X_train = np.asarray(features[train])
+    t0 = perf_counter()
+    model.fit(X_train, le.transform(y[train]), **fit_params)
+    fit_time = perf_counter() - t0
+    rows = []
+    for pos, subject, session in groups:
+        X_test = np.asarray(features[pos])
+        y_test = le.transform(y[pos])
+        scored = DomainwisePredictor(model, domains[pos]) if names else model
+        t0 = perf_counter()
+        score = float(scorer(scored, X_test, y_test))
+        rows.append(
+            {
+                "subject": int(subject),
+                "session": str(session),
+                "score": score,
+                "time": fit_time,
+                "predict_time": perf_counter() - t0,
+                "n_train": int(len(train)),
+                "n_test": int(len(pos)),
+                "n_classes": int(len(np.unique(y_test))),
+            }
+        )
+    return rows
+
+
+def _score_groups(fold: Fold, metadata: pd.DataFrame) -> list[tuple[np.ndarray, int, str]]:
+    if fold.session:
+        return [(fold.test, fold.subject, fold.session)]
+    subj = metadata["subject"].to_numpy()[fold.test]
+    sess = metadata["session"].astype(str).to_numpy()[fold.test]
+    groups = []
+    for s in pd.unique(subj):
+        for se in np.unique(sess[subj == s]):
+            groups.append((fold.test[(subj == s) & (sess == se)], int(s), str(se)))
+    return groups
+
+
+def _task_id(fold: Fold) -> str:
+    return f"{fold.subject}|{fold.session}|{fold.fold}"
+
+
+# --------------------------------------------------------------------------- protocol
+def run_protocol(
+    *,
+    evaluation: str,
+    splitter: Any,
+    per_subject: bool,
+    paradigm: Any,
+    datasets: Sequence[Any],
+    pipelines: Mapping[str, Any],
+    store: ResultsStore,
+    metric: str | None = None,
+    param_grid: Mapping[str, dict] | None = None,
+    random_state: int | None = None,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    scheduler: Any = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run one protocol and return its per-fold rows (from the store).
+
+    Parameters
+    ----------
+    evaluation : str
+        Protocol name stored in the ``evaluation`` column.
+    splitter : splitter with ``iter_folds(y, metadata)``
+    per_subject : bool
+        True when each subject's folds use only that subject's data (within-
+        and cross-session): subjects whose work is done are not even loaded.
+    paradigm, datasets, pipelines, store, metric, param_grid, random_state,
+    n_jobs, backend, scheduler, overwrite, progress
+        As in :class:`neurodec.evaluation.WithinSessionEvaluation`.
+    """
+    keys = {name: pipeline_key(name, est) for name, est in pipelines.items()}
+    param_grid = dict(param_grid or {})
+    out = []
+    for dataset in datasets:
+        code = str(dataset.code)
+        metric_name = metric or default_metric_name(paradigm, _n_classes(paradigm, dataset))
+        context = content_hash(
+            {
+                "evaluation": evaluation,
+                "splitter": repr(splitter),
+                "paradigm": paradigm_description(paradigm),
+                "metric": metric_name,
+                "grid": {n: param_grid.get(n) for n in pipelines},
+            }
+        )
+        if overwrite:
+            store.delete(code, evaluation, context, keys.values())
+        completed = store.completed(code, evaluation, context)
+        subjects = [int(s) for s in dataset.subject_list]
+        if per_subject:
+            pending = [s for s in subjects if any((k, s) not in completed for k in keys.values())]
+        else:
+            pending = subjects if any((k, -1) not in completed for k in keys.values()) else []
+        if pending:
+            _run_dataset(
+                dataset=dataset, code=code, evaluation=evaluation, context=context,
+                splitter=splitter, per_subject=per_subject, paradigm=paradigm,
+                subjects=pending, pipelines=pipelines, keys=keys, store=store,
+                metric_name=metric_name, param_grid=param_grid, random_state=random_state,
+                n_jobs=n_jobs, backend=backend, scheduler=scheduler, progress=progress,
+            )
+        else:
+            log.info("%s %s: every result already stored", code, evaluation)
+        rows = store.to_frame(dataset=code, evaluation=evaluation, context=context)
+        out.append(rows[rows["pipeline_key"].isin(list(keys.values()))])
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def _n_classes(paradigm: Any, dataset: Any) -> int | None:
+    n = getattr(paradigm, "n_classes", None)
+    if isinstance(n, int) and n > 0:
+        return n
+    try:
+        events = getattr(paradigm, "events", None) or paradigm.used_events(dataset)
+    except Exception:  # noqa: BLE001 - only a default metric depends on it
+        events = None
+    return len(events) if events else None
+
+
+def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, paradigm, subjects,
+                 pipelines, keys, store, metric_name, param_grid, random_state, n_jobs, backend,
+                 scheduler, progress) -> None:
+    data = load_epochs(paradigm, dataset, subjects)
+    meta = data.metadata
+    domains = (meta["subject"].astype(str) + "/" + meta["session"].astype(str)).to_numpy()
+    folds = list(splitter.iter_folds(data.y, meta))
+    done = store.done_tasks(code, evaluation, context)
+    n_channels = int(data.X.shape[1]) if data.X.ndim >= 2 else 0
+
+    heads = {}
+    tasks = []
+    remaining: dict[tuple[str, int], int] = defaultdict(int)
+    for name, est in pipelines.items():
+        key = keys[name]
+        grid = param_grid.get(name)
+        tuned = {p.split("__")[0] for p in (grid or {})}
+        head, rest, head_key = split_stateless_head(est, tuned=tuned)
+        heads[name] = (head, head_key)
+        for fold in folds:
+            if (key, _task_id(fold)) in done:
+                continue
+            unit = fold.subject if per_subject else -1
+            remaining[(key, unit)] += 1
+            tasks.append((name, key, rest, fold))
+    for name in pipelines:
+        unit_keys = {u for (k, u) in remaining if k == keys[name]}
+        units = set(subjects) if per_subject else {-1}
+        for u in units - unit_keys:  # nothing left to do for these
+            store.mark_complete(code, evaluation, context, keys[name], u)
+    if not tasks:
+        return
+
+    t0 = perf_counter()
+    feats: dict[str, np.ndarray] = {}
+    for name, (head, head_key) in heads.items():
+        feats[name] = data.features(head, head_key)
+    log.info("%s %s: shared features ready in %.2fs; %d tasks", code, evaluation,
+             perf_counter() - t0, len(tasks))
+
+    with tempfile.TemporaryDirectory(prefix="neurodec-eval-") as tmp, \
+            parallel_backend(backend, n_jobs, scheduler) as jobs:
+        if jobs != 1 and backend in ("loky",):
+            feats = _as_memmaps(feats, tmp)
+        bar = tqdm(total=len(tasks), desc=f"{code} {evaluation}", disable=not progress, unit="fold")
+        parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
+        calls = (
+            delayed(_tagged)(
+                (name, key, fold), feats[name], data.y, domains, rest, fold.train,
+                _score_groups(fold, meta), metric_name, param_grid.get(name), random_state,
+            )
+            for name, key, rest, fold in tasks
+        )
+        for (name, key, fold), rows in parallel(calls):
+            for row in rows:
+                row.update(dataset=code, pipeline=name, pipeline_key=key, evaluation=evaluation,
+                           context=context, fold=fold.fold, task=_task_id(fold),
+                           metric=metric_name, n_channels=n_channels)
+            store.add(rows)
+            unit = fold.subject if per_subject else -1
+            remaining[(key, unit)] -= 1
+            if remaining[(key, unit)] == 0:
+                store.mark_complete(code, evaluation, context, key, unit)
+            bar.update(1)
+        bar.close()
+
+
+def _tagged(tag, *args):
+    return tag, _fit_and_score(*args)
+
+
+def _as_memmaps(feats: dict[str, np.ndarray], folder: str) -> dict[str, np.ndarray]:
+    """Write each distinct array once and reopen it memory-mapped, so workers
+    share it through the page cache instead of receiving copies."""
+    by_id: dict[int, np.ndarray] = {}
+    out = {}
+    for name, arr in feats.items():
+        if id(arr) not in by_id:
+            path = os.path.join(folder, f"feat{len(by_id)}.npy")
+            np.save(path, np.ascontiguousarray(arr))
+            by_id[id(arr)] = np.load(path, mmap_mode="r")
+        out[name] = by_id[id(arr)]
+    return out
