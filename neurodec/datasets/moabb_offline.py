@@ -1,0 +1,438 @@
+"""MOABB datasets read from a local data root with no network access at all.
+
+Each class here subclasses MOABB's own dataset class (so its ``code``, events,
+interval, channel handling and ``_get_single_subject_data`` are MOABB's) and adds
+:class:`~neurodec.datasets.base.NeurodecDataset` behaviour:
+
+* the files live under ``<data_root>/<name>`` in MOABB's native download layout;
+* every expected file of the requested subjects is checked **before** MOABB is
+  called, so a missing file fails at once with :class:`DataNotFoundError` naming
+  the paths (MOABB 1.7 would otherwise query NEMAR and retry for minutes);
+* while MOABB reads, the download provider is pinned to ``upstream`` (no NEMAR),
+  MNE's dataset path points at the dataset folder, and any socket connection or
+  DNS lookup from the reading thread raises instead of reaching the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from moabb.datasets import BNCI2014_001 as _MoabbBNCI2014_001
+from moabb.datasets import BNCI2014_004 as _MoabbBNCI2014_004
+from moabb.datasets import PhysionetMI as _MoabbPhysionetMI
+from moabb.datasets import Zhou2016 as _MoabbZhou2016
+
+from neurodec.config import data_root as _resolve_data_root
+from neurodec.datasets.base import NeurodecDataset, check_subjects
+from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError, NeurodecError
+
+__all__ = [
+    "OfflineMoabbDataset",
+    "PhysionetMI",
+    "BNCI2014_001",
+    "BNCI2014_004",
+    "Zhou2016",
+    "offline_moabb",
+]
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- network guard
+class NetworkBlockedError(DataNotFoundError):
+    """A read in offline mode tried to open a network connection."""
+
+
+_guard_state = threading.local()
+_guard_lock = threading.Lock()
+_guard_users = 0
+_originals: dict[str, Any] = {}
+
+
+def _blocked(*args: Any, **kwargs: Any) -> None:
+    raise NetworkBlockedError(
+        "offline mode: MOABB/MNE tried to reach the network while reading local files "
+        f"(call arguments {args!r:.120}). A file it needs "
+        "is probably missing from the data root; check the dataset's layout in datasets/<name>.yml."
+    )
+
+
+def _guarded(name: str):
+    original = _originals[name]
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if getattr(_guard_state, "depth", 0):
+            _blocked(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    wrapper.__name__ = getattr(original, "__name__", name)
+    wrapper.__doc__ = getattr(original, "__doc__", None)
+    return wrapper
+
+
+def _install_guard() -> None:
+    global _guard_users
+    with _guard_lock:
+        if _guard_users == 0:
+            _originals["connect"] = socket.socket.connect
+            _originals["connect_ex"] = socket.socket.connect_ex
+            _originals["getaddrinfo"] = socket.getaddrinfo
+            socket.socket.connect = _guarded("connect")  # type: ignore[method-assign]
+            socket.socket.connect_ex = _guarded("connect_ex")  # type: ignore[method-assign]
+            socket.getaddrinfo = _guarded("getaddrinfo")  # type: ignore[assignment]
+        _guard_users += 1
+
+
+def _remove_guard() -> None:
+    global _guard_users
+    with _guard_lock:
+        _guard_users -= 1
+        if _guard_users == 0:
+            socket.socket.connect = _originals["connect"]  # type: ignore[method-assign]
+            socket.socket.connect_ex = _originals["connect_ex"]  # type: ignore[method-assign]
+            socket.getaddrinfo = _originals["getaddrinfo"]  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def offline_moabb(folder: Path, mne_sign: str) -> Iterator[None]:
+    """Let MOABB read ``folder`` as its dataset path, with the network blocked.
+
+    For the duration of the block, in this process: ``MOABB_DOWNLOAD_PROVIDER`` is
+    ``upstream`` (MOABB skips NEMAR), ``MNE_DATASETS_<SIGN>_PATH`` is ``folder`` (so
+    MOABB neither asks for nor writes an MNE config), and socket connections and
+    DNS lookups made from **this thread** raise :class:`NetworkBlockedError`.
+    Other threads are not affected.
+
+    Parameters
+    ----------
+    folder : Path
+        The dataset folder (``<data_root>/<name>``).
+    mne_sign : str
+        MNE/MOABB signifier of the dataset (``"EEGBCI"``, ``"BNCI"``, ...).
+    """
+    env = {
+        "MOABB_DOWNLOAD_PROVIDER": "upstream",
+        f"MNE_DATASETS_{mne_sign.upper()}_PATH": str(folder),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    _install_guard()
+    _guard_state.depth = getattr(_guard_state, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _guard_state.depth -= 1
+        _remove_guard()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# --------------------------------------------------------------------------- shared behaviour
+class OfflineMoabbDataset(NeurodecDataset):
+    """What every offline MOABB dataset adds to MOABB's class (a mixin placed first).
+
+    Subclasses set :attr:`name` (registry name and folder under the data root) and
+    :attr:`mne_sign`, and implement :meth:`expected_files`.
+    """
+
+    #: Registry name; also the dataset's folder under the data root.
+    name: ClassVar[str] = ""
+    #: MNE/MOABB signifier used in ``MNE_DATASETS_<SIGN>_PATH``.
+    mne_sign: ClassVar[str] = ""
+    #: Never use MOABB's NEMAR mirror.
+    nemar_id = None
+
+    def _set_data_root(self, data_root: str | os.PathLike | None) -> None:
+        self.data_root = _resolve_data_root(data_root) / self.name
+
+    def local_subjects(self) -> list[int]:
+        """Subjects of ``subject_list`` whose expected files are all present."""
+        return [
+            s for s in self.subject_list if all(Path(p).is_file() for p in self.expected_files(s))
+        ]
+
+    def get_data(
+        self,
+        subjects: list[int] | None = None,
+        cache_config: Any = None,
+        process_pipeline: Any = None,
+        n_jobs: int = 1,
+    ) -> dict:
+        """MOABB's ``get_data`` from local files only.
+
+        Subjects are validated (:class:`InvalidInputError`) and all their files
+        checked (:class:`DataNotFoundError` naming the missing paths) before any
+        file is read.
+
+        Returns
+        -------
+        dict
+            ``{subject: {session: {run: mne.io.Raw}}}`` exactly as MOABB.
+        """
+        subjects = check_subjects(self, subjects)
+        for subject in subjects:
+            self.check_local(subject)
+        try:
+            return super().get_data(
+                subjects=subjects,
+                cache_config=cache_config,
+                process_pipeline=process_pipeline,
+                n_jobs=n_jobs,
+            )
+        except NeurodecError:
+            raise
+        except Exception as exc:
+            raise InvalidDataError(
+                f"{self.code}: reading subject(s) {subjects} from {self.data_root} failed "
+                f"({type(exc).__name__}: {exc}). The files exist but could not be read; "
+                "check that they are complete (compare sizes/checksums with the source)."
+            ) from exc
+
+    def _get_single_subject_data(self, subject: int) -> dict:
+        # Runs in joblib workers too, so the checks and the guard live here.
+        self.check_local(subject)
+        logger.debug("%s: reading subject %s from %s (offline)", self.code, subject, self.data_root)
+        with offline_moabb(self.data_root, self.mne_sign):
+            return super()._get_single_subject_data(subject)
+
+    def fingerprint_params(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+# --------------------------------------------------------------------------- PhysionetMI
+_PHYSIONET_RUN_LABELS = {
+    1: "baseline, eyes open",
+    2: "baseline, eyes closed",
+    3: "executed left/right fist",
+    4: "imagined left/right fist",
+    5: "executed both fists/feet",
+    6: "imagined both fists/feet",
+}
+
+
+def _physionet_run_label(run: int) -> str:
+    return _PHYSIONET_RUN_LABELS[run if run <= 2 else 3 + (run - 3) % 4]
+
+
+class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
+    """PhysioNet EEG Motor Movement/Imagery, read offline through MOABB's ``PhysionetMI``.
+
+    Parameters
+    ----------
+    data_root : path-like, optional
+        Folder holding a ``PhysionetMI`` subfolder in MNE's ``eegbci`` layout
+        (``MNE-eegbci-data/files/eegmmidb/1.0.0/SNNN/SNNNRKK.edf``). Default:
+        :func:`neurodec.config.data_root`.
+    imagined : bool
+        Read the imagined left/right fist runs 4, 8, 12 (MOABB's default).
+    executed : bool
+        Also read the executed runs (3, 7, 11; with ``include_feet`` also 5, 9, 13).
+    include_feet : bool
+        Also read the both-fists/feet runs (6, 10, 14 imagined). MOABB always reads
+        them; the offline copy in ``../shared/data`` does not hold them, so the
+        default is ``False`` (MOABB's ``feet_runs = []``). Left/right imagery
+        arrays are identical either way, since those runs hold no left/right events.
+    subjects, sessions : list, optional
+        Passed to MOABB (``selected_subjects`` / ``selected_sessions``).
+
+    Notes
+    -----
+    ``subject_list`` is MOABB's full 1..109; :meth:`local_subjects` lists the ones on
+    disk. A request needing absent runs fails before reading with a message
+    naming the runs and files.
+    """
+
+    name = "PhysionetMI"
+    mne_sign = "EEGBCI"
+    #: Layout under the dataset folder (MNE's eegbci download layout).
+    RUN_FILE = "MNE-eegbci-data/files/eegmmidb/1.0.0/S{subject:03d}/S{subject:03d}R{run:02d}.edf"
+
+    def __init__(
+        self,
+        data_root: str | os.PathLike | None = None,
+        imagined: bool = True,
+        executed: bool = False,
+        include_feet: bool = False,
+        subjects: list[int] | None = None,
+        sessions: list[str] | None = None,
+    ) -> None:
+        if not (imagined or executed):
+            raise InvalidInputError(
+                "PhysionetMI: imagined=False and executed=False select no runs; "
+                "set imagined=True (runs 4, 8, 12) and/or executed=True (runs 3, 7, 11)."
+            )
+        super().__init__(imagined=imagined, executed=executed, subjects=subjects, sessions=sessions)
+        self.include_feet = include_feet
+        if not include_feet:
+            self.feet_runs = []
+        self._set_data_root(data_root)
+
+    @property
+    def runs(self) -> list[int]:
+        """PhysioNet run numbers this instance reads, in MOABB's run order."""
+        return list(self.hand_runs) + list(self.feet_runs)
+
+    def run_file(self, subject: int, run: int) -> Path:
+        """Local path of one run's EDF file."""
+        return Path(self.data_root) / self.RUN_FILE.format(subject=subject, run=run)
+
+    def expected_files(self, subject: int) -> list[Path]:
+        return [self.run_file(subject, run) for run in self.runs]
+
+    def check_local(self, subject: int) -> None:
+        missing = [r for r in self.runs if not self.run_file(subject, r).is_file()]
+        if not missing:
+            return
+        present = [r for r in self.runs if r not in missing]
+        kinds = sorted({_physionet_run_label(r) for r in missing})
+        paths = "\n  ".join(str(self.run_file(subject, r)) for r in missing)
+        advice = (
+            "The offline copy in ../shared/data holds only runs 4, 8, 12 (imagined left/right "
+            "fist) of subjects 1-20: use imagined=True, executed=False, include_feet=False "
+            "(the defaults) to read just those"
+        )
+        if not present and subject not in range(1, 21):
+            advice += f", and subjects 1-20 (subject {subject} is not there)"
+        raise DataNotFoundError(
+            f"PhysionetMI subject {subject}: this request needs runs {missing} "
+            f"({'; '.join(kinds)}) which are not on disk under {self.data_root}:\n  {paths}\n"
+            f"{advice}. Otherwise put those EDF files in that layout. Nothing is downloaded "
+            "in offline mode."
+        )
+
+    def _load_data(self, subject, runs, path=None, force_update=False, verbose=None):
+        """Local paths of the given runs (MOABB's downloader is never used)."""
+        if not hasattr(runs, "__iter__"):
+            runs = [runs]
+        paths = [self.run_file(subject, run) for run in runs]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise DataNotFoundError(
+                f"PhysionetMI subject {subject}: missing run file(s): {', '.join(missing)}"
+            )
+        return [str(p) for p in paths]
+
+    def fingerprint_params(self) -> dict[str, Any]:
+        return {"name": self.name, "runs": self.runs}
+
+
+# --------------------------------------------------------------------------- BNCI
+class _OfflineBNCI(OfflineMoabbDataset):
+    mne_sign = "BNCI"
+    #: ``{subject}``/``{session}`` pattern under the dataset folder.
+    FILE: ClassVar[str] = ""
+    SESSION_LETTERS: ClassVar[tuple[str, ...]] = ("T", "E")
+
+    def expected_files(self, subject: int) -> list[Path]:
+        return [
+            Path(self.data_root) / self.FILE.format(subject=subject, session=letter)
+            for letter in self.SESSION_LETTERS
+        ]
+
+
+class BNCI2014_001(_OfflineBNCI, _MoabbBNCI2014_001):
+    """BCI Competition IV 2a (4-class MI), read offline through MOABB's ``BNCI2014_001``.
+
+    Parameters
+    ----------
+    data_root : path-like, optional
+        Folder holding a ``BNCI2014_001`` subfolder in MOABB's layout
+        (``MNE-bnci-data/~bci/database/001-2014/A01T.mat`` ...).
+    **kwargs
+        Passed to MOABB's class (``subjects``, ``sessions``, ``artifact_handling``,
+        ``return_all_modalities``).
+    """
+
+    name = "BNCI2014_001"
+    FILE = "MNE-bnci-data/~bci/database/001-2014/A{subject:02d}{session}.mat"
+
+    def __init__(self, data_root: str | os.PathLike | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._set_data_root(data_root)
+
+    def fingerprint_params(self) -> dict[str, Any]:
+        return {"name": self.name, "artifact_handling": self.artifact_handling}
+
+
+class BNCI2014_004(_OfflineBNCI, _MoabbBNCI2014_004):
+    """BCI Competition 2008 Graz B (2-class MI), read offline through MOABB's ``BNCI2014_004``.
+
+    Parameters
+    ----------
+    data_root : path-like, optional
+        Folder holding a ``BNCI2014_004`` subfolder in MOABB's layout
+        (``MNE-bnci-data/~bci/database/004-2014/B01T.mat`` ...).
+    **kwargs
+        Passed to MOABB's class (``subjects``, ``sessions``, ``return_all_modalities``).
+    """
+
+    name = "BNCI2014_004"
+    FILE = "MNE-bnci-data/~bci/database/004-2014/B{subject:02d}{session}.mat"
+
+    def __init__(self, data_root: str | os.PathLike | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._set_data_root(data_root)
+
+
+# --------------------------------------------------------------------------- Zhou2016
+class Zhou2016(OfflineMoabbDataset, _MoabbZhou2016):
+    """Zhou et al. 2016 (3-class MI, BIDS), read offline through MOABB's ``Zhou2016``.
+
+    Parameters
+    ----------
+    data_root : path-like, optional
+        Folder holding a ``Zhou2016`` subfolder in MOABB's layout:
+        ``MNE-BIDS-zhou2016/16534752.json`` (the Zenodo record) and the extracted
+        ``MNE-BIDS-zhou2016/sub-<N>/`` BIDS folders.
+    **kwargs
+        Passed to MOABB's class (``subjects``, ``sessions``).
+    """
+
+    name = "Zhou2016"
+    mne_sign = "ZHOU2016"
+    BIDS_DIR = "MNE-BIDS-zhou2016"
+
+    def __init__(self, data_root: str | os.PathLike | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._set_data_root(data_root)
+
+    @property
+    def bids_root(self) -> Path:
+        """Root of the BIDS tree MOABB extracts."""
+        return Path(self.data_root) / self.BIDS_DIR
+
+    def expected_files(self, subject: int) -> list[Path]:
+        root = self.bids_root
+        record = root / f"{self.zenodo_record_id}.json"
+        files = [record]
+        if record.is_file():
+            try:
+                listing = json.loads(record.read_text())["files"]
+                files += [root / f["key"] for f in listing if "sub" not in f["key"]]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InvalidDataError(
+                    f"Zhou2016: the Zenodo record {record} is not valid JSON with a 'files' "
+                    f"list ({exc}); restore it from MOABB's download."
+                ) from exc
+        sub = root / f"sub-{subject}"
+        for pattern in ("*_eeg.edf", "*_events.tsv"):
+            found = sorted(sub.rglob(pattern)) if sub.is_dir() else []
+            files += found or [sub / "**" / pattern]
+        return files
+
+    def _download_subject(self, subject, path, force_update, update_path, verbose) -> str:
+        # MOABB's version writes lock files and may download; offline we only
+        # return the BIDS root, whose files check_local has verified.
+        self.check_local(subject)
+        return self.bids_root
