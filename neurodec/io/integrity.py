@@ -61,10 +61,16 @@ def _check_cnt(path: Path) -> None:
     if len(head) < 890:
         raise InvalidDataError(f"{path} is not a valid Neuroscan CNT file (header is {len(head)} bytes)")
     (event_table_pos,) = struct.unpack("<i", head[886:890])
-    if event_table_pos <= 900 or event_table_pos > size:
+    end = event_table_pos + 9
+    if 900 < event_table_pos and end <= size:
+        with path.open("rb") as fh:  # event table: type (1 byte), size (int32), offset (int32)
+            fh.seek(event_table_pos + 1)
+            (table_size,) = struct.unpack("<i", fh.read(4))
+        end += max(table_size, 0)
+    if event_table_pos <= 900 or end > size:
         raise InvalidDataError(
-            f"{path} is truncated or corrupt: its CNT header puts the event table at byte "
-            f"{event_table_pos:,} but the file has {size:,} bytes; {_WHAT_TO_DO}"
+            f"{path} is truncated or corrupt: its CNT header puts the data and event table up to byte "
+            f"{end:,} but the file has {size:,} bytes; {_WHAT_TO_DO}"
         )
 
 

@@ -7,7 +7,7 @@ encoders of the models, so its conventions are strict:
 * MEG coil positions and normals are transformed from the device frame to the head frame
   with ``info['dev_head_t']``; without a usable transform they stay in the device frame and
   the ``coord_frame`` column says ``'meg'`` (a warning is logged);
-* ``nx, ny, nz``: the coil normal for MEG sensors (unit vector, pointing away from the head
+* ``nx, ny, nz``: the coil normal for MEG sensors (unit vector, renormalised, pointing away from the head
   for Neuromag/KIT helmets), zeros for electrodes and other channels;
 * ``gx, gy, gz``: for planar gradiometers the unit vector along which the gradient is
   measured (the coil's x axis), zeros otherwise;
@@ -192,6 +192,11 @@ def sensor_table(info: Any, *, normalized: bool = True) -> pd.DataFrame:
     pos[~has_pos] = np.nan
     normals[~np.isfinite(normals)] = 0.0
     grads[~np.isfinite(grads)] = 0.0
+    # Orientations are stored as float32 in files: renormalise to exact unit vectors.
+    for vec in (normals, grads):
+        norm = np.linalg.norm(vec, axis=1)
+        nonzero = norm > 0
+        vec[nonzero] /= norm[nonzero, None]
 
     bads = set(info["bads"])
     table = pd.DataFrame(
