@@ -1,0 +1,370 @@
+"""The paradigm contract: ``get_data(dataset, subjects) -> X, y, metadata``.
+
+A paradigm turns the raw runs of any MOABB ``BaseDataset`` (neurodec's own
+datasets included) into decoding-ready arrays with MOABB's conventions and
+numbers: ``X`` (n_epochs, n_channels, n_times) float64 scaled by
+``dataset.unit_factor`` (microvolts), ``y`` string labels, and a metadata
+DataFrame with ``subject``, ``session`` and ``run``.
+
+Per-subject results are kept in the epoch cache (:mod:`neurodec.paradigms.cache`)
+so a second call reads arrays from disk instead of filtering again.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from neurodec.datasets.base import check_subjects
+from neurodec.errors import InvalidInputError
+from neurodec.paradigms.cache import (
+    CorruptEntryError,
+    EpochCache,
+    SubjectEpochs,
+    metadata_from_blocks,
+    run_metadata,
+)
+from neurodec.paradigms.epoching import labels_from_codes
+from neurodec.paradigms.raw_to_epochs import EpochingSpec, RunEpochs, epoch_run
+
+__all__ = ["BaseParadigm"]
+
+log = logging.getLogger(__name__)
+
+
+def _is_dataset(obj: Any) -> bool:
+    try:
+        from moabb.datasets.base import BaseDataset
+    except ImportError:  # pragma: no cover
+        BaseDataset = ()  # noqa: N806
+    if BaseDataset and isinstance(obj, BaseDataset):
+        return True
+    needed = ("subject_list", "event_id", "interval", "paradigm", "get_data", "code")
+    return all(hasattr(obj, a) for a in needed)
+
+
+class BaseParadigm(BaseEstimator, abc.ABC):
+    """Common machinery of neurodec paradigms (not used directly).
+
+    Parameters are stored untouched (scikit-learn style) so that
+    :meth:`get_params` identifies the processing in cache keys; they are
+    checked when data is requested.
+    """
+
+    #: MOABB's ``dataset.paradigm`` value this paradigm accepts.
+    dataset_paradigm: str = ""
+
+    # -- parameters ---------------------------------------------------------
+    @property
+    def _band(self) -> tuple[float | None, float | None]:
+        return self.fmin, self.fmax
+
+    def _check_params(self) -> None:
+        fmin, fmax = self._band
+        for name, value in (("fmin", fmin), ("fmax", fmax)):
+            if value is not None and (not np.isscalar(value) or not value > 0):
+                raise InvalidInputError(f"{name} must be a positive frequency in Hz or None, got {value!r}")
+        if fmin is not None and fmax is not None and fmin >= fmax:
+            raise InvalidInputError(f"fmin ({fmin} Hz) must be below fmax ({fmax} Hz)")
+        if self.tmax is not None and self.tmin >= self.tmax:
+            raise InvalidInputError(
+                f"tmax ({self.tmax} s) must be greater than tmin ({self.tmin} s); both are "
+                "relative to the start of the dataset's task interval"
+            )
+        if self.baseline is not None:
+            if len(self.baseline) != 2:
+                raise InvalidInputError(f"baseline must be a pair (start, end) in seconds, got {self.baseline!r}")
+        if self.resample is not None and not float(self.resample) > 0:
+            raise InvalidInputError(f"resample must be a positive rate in Hz or None, got {self.resample!r}")
+        if self.channels is not None and (isinstance(self.channels, str) or not len(self.channels)):
+            raise InvalidInputError(f"channels must be a non-empty list of names or None, got {self.channels!r}")
+
+    # -- what each paradigm defines ----------------------------------------
+    @abc.abstractmethod
+    def used_events(self, dataset) -> dict[str, Any]:
+        """Label -> event code(s) of ``dataset`` that this paradigm epochs."""
+
+    def _events_problem(self, dataset) -> str | None:
+        """Why the dataset's events do not fit (``None`` when they do)."""
+        return None
+
+    # -- validity ----------------------------------------------------------
+    def _problem(self, dataset) -> str | None:
+        if not _is_dataset(dataset):
+            return (
+                f"expected a dataset (a moabb.datasets.base.BaseDataset, e.g. "
+                f"neurodec.datasets.get_dataset('PhysionetMI')), got {type(dataset).__name__}"
+            )
+        if getattr(dataset, "paradigm", None) != self.dataset_paradigm:
+            return (
+                f"{type(self).__name__} needs a '{self.dataset_paradigm}' dataset but "
+                f"{dataset.code} is a '{dataset.paradigm}' dataset"
+            )
+        return self._events_problem(dataset)
+
+    def is_valid(self, dataset) -> bool:
+        """Whether ``dataset`` fits this paradigm (type, paradigm and events)."""
+        return self._problem(dataset) is None
+
+    def _check_dataset(self, dataset) -> None:
+        problem = self._problem(dataset)
+        if problem is not None:
+            raise InvalidInputError(
+                f"{problem}. Pick a paradigm that matches the dataset "
+                "(LeftRightImagery/MotorImagery for 'imagery', P300 for 'p300')."
+            )
+
+    # -- resolution against a dataset -------------------------------------------
+    def epoching_spec(self, dataset) -> EpochingSpec:
+        """Resolve times, events and options for ``dataset`` (MOABB's rules)."""
+        interval = tuple(float(v) for v in dataset.interval)
+        tmin = self.tmin + interval[0]
+        tmax = interval[1] if self.tmax is None else self.tmax + interval[0]
+        if self.tmax is not None and tmax > interval[1] + 1e-9:
+            raise InvalidInputError(
+                f"tmax={self.tmax} s reaches past the end of {dataset.code}'s task interval "
+                f"({interval[1] - interval[0]:g} s long, interval={list(interval)}). "
+                f"Use tmax <= {interval[1] - interval[0]:g} or tmax=None."
+            )
+        if tmin >= tmax:
+            raise InvalidInputError(
+                f"tmin={self.tmin} s starts after the end of {dataset.code}'s task interval "
+                f"{list(interval)}; choose tmin < {interval[1] - interval[0]:g}."
+            )
+        baseline = None
+        wmin, wmax = tmin, tmax
+        if self.baseline is not None:
+            b0 = None if self.baseline[0] is None else self.baseline[0] + interval[0]
+            b1 = None if self.baseline[1] is None else self.baseline[1] + interval[0]
+            baseline = (b0, b1)
+            if b0 is not None and b0 < tmin:
+                wmin = b0
+            if b1 is not None and b1 > tmax:
+                wmax = b1
+        return EpochingSpec(
+            event_id=self.used_events(dataset),
+            fmin=self._band[0],
+            fmax=self._band[1],
+            tmin=tmin,
+            tmax=tmax,
+            window_tmin=wmin,
+            window_tmax=wmax,
+            baseline=baseline,
+            channels=None if self.channels is None else tuple(self.channels),
+            resample=None if self.resample is None else float(self.resample),
+            unit_factor=float(getattr(dataset, "unit_factor", 1e6)),
+            return_all_modalities=getattr(dataset, "return_all_modalities", False),
+            reject_by_annotation=True,
+            interval=interval,
+        )
+
+    # -- main entry point -----------------------------------------------------
+    def get_data(
+        self,
+        dataset,
+        subjects: list[int] | None = None,
+        return_epochs: bool = False,
+        n_jobs: int = 1,
+    ) -> tuple[np.ndarray | Any, np.ndarray, pd.DataFrame]:
+        """Epoch ``subjects`` of ``dataset``.
+
+        Parameters
+        ----------
+        dataset : moabb.datasets.base.BaseDataset
+            Any MOABB dataset, e.g. ``neurodec.datasets.get_dataset("PhysionetMI")``.
+        subjects : list of int or None
+            Subjects to load (default: all of ``dataset.subject_list``).
+        return_epochs : bool
+            Return an ``mne.Epochs`` (in volts, like MOABB) instead of an array.
+            The epoch cache is not used in that case.
+        n_jobs : int
+            Subjects processed in parallel (joblib). Results do not depend on it.
+
+        Returns
+        -------
+        X : ndarray, shape (n_epochs, n_channels, n_times), or mne.Epochs
+            float64, volts x ``dataset.unit_factor``.
+        y : ndarray of str, shape (n_epochs,)
+        metadata : pandas.DataFrame
+            Columns ``subject`` (int), ``session`` (str), ``run`` (str).
+
+        Raises
+        ------
+        InvalidInputError
+            Wrong dataset type, paradigm/events not in the dataset, subject out of
+            range, invalid parameters (e.g. ``tmax`` past the task interval).
+        InvalidDataError
+            A recording holds NaN/inf samples.
+        """
+        self._check_params()
+        self._check_dataset(dataset)
+        subjects = check_subjects(dataset, subjects)
+        spec = self.epoching_spec(dataset)
+        if return_epochs:
+            return self._get_epochs(dataset, subjects, spec)
+
+        cache = EpochCache.for_paradigm(self, dataset) if self.cache else None
+        results = _run_subjects(self, dataset, subjects, spec, cache, n_jobs)
+        return _assemble(results, dataset, spec, cache)
+
+    def _get_epochs(self, dataset, subjects, spec):
+        import mne
+
+        parts, labels, meta = [], [], []
+        for subject in subjects:
+            for session, run, res in _iter_runs(dataset, subject, spec):
+                info = mne.create_info(res.ch_names, res.sfreq, ch_types="eeg")
+                ep = mne.EpochsArray(
+                    res.X / spec.unit_factor, info, events=res.events, tmin=res.tmin,
+                    event_id=_flat_event_id(spec.event_id, res.codes), verbose=False,
+                )
+                parts.append(ep)
+                labels.append(_labels(res, spec))
+                meta.append(run_metadata(subject, session, run, len(res.X)))
+        if not parts:
+            raise InvalidInputError(f"{dataset.code}: no {list(spec.event_id)} events in subjects {subjects}")
+        epochs = mne.concatenate_epochs(parts, verbose=False) if len(parts) > 1 else parts[0]
+        metadata = pd.concat(meta, ignore_index=True)
+        epochs.metadata = metadata.copy()
+        return epochs, np.concatenate(labels), metadata
+
+
+def _flat_event_id(event_id: dict[str, Any], codes: np.ndarray) -> dict[str, int]:
+    present = set(int(c) for c in codes)
+    out = {}
+    for name, value in event_id.items():
+        for code in np.atleast_1d(value).tolist():
+            if int(code) in present:
+                out[name if np.ndim(value) == 0 else f"{name}/{code}"] = int(code)
+    return out
+
+
+def _labels(res: RunEpochs, spec: EpochingSpec) -> np.ndarray:
+    return labels_from_codes(res.codes, spec.event_id)
+
+
+def _load_subject_runs(dataset, subject: int) -> dict:
+    """Raw runs ``{session: {run: Raw}}`` of one subject, with no MOABB processing."""
+    from moabb.datasets.bids_interface import StepType
+    from moabb.datasets.preprocessing import FixedPipeline, NamedFunctionTransformer
+
+    passthrough = FixedPipeline(
+        [(StepType.RAW, NamedFunctionTransformer(_identity, display_name="Raw"))]
+    )
+    try:
+        data = dataset.get_data(subjects=[subject], process_pipeline=passthrough)
+    except TypeError:  # datasets whose get_data takes no process_pipeline
+        data = dataset.get_data(subjects=[subject])
+    return data[subject]
+
+
+def _identity(raw):
+    return raw
+
+
+def _iter_runs(dataset, subject: int, spec: EpochingSpec):
+    sessions = _load_subject_runs(dataset, subject)
+    for session, runs in sessions.items():
+        for run, raw in runs.items():
+            where = f"{dataset.code} subject {subject} session {session!r} run {run!r}"
+            res = epoch_run(raw, spec, where=where)
+            if res is not None:
+                yield str(session), str(run), res
+
+
+def _subject_epochs(dataset, subject: int, spec: EpochingSpec) -> SubjectEpochs:
+    X, y, runs = [], [], []
+    for session, run, res in _iter_runs(dataset, subject, spec):
+        X.append(res.X)
+        y.append(_labels(res, spec))
+        runs.append([session, run, len(res.X)])
+    if not X:
+        return SubjectEpochs.empty(subject)
+    return SubjectEpochs(
+        subject=int(subject),
+        X=X[0] if len(X) == 1 else np.concatenate(X, axis=0),
+        y=np.concatenate(y),
+        runs=runs,
+    )
+
+
+def _process_subject(dataset, subject, spec, cache) -> SubjectEpochs:
+    """Epoch one subject and store it in ``cache`` (a miss was already seen)."""
+    result = _subject_epochs(dataset, subject, spec)
+    if cache is not None:
+        cache.save(subject, result)
+    return result
+
+
+def _run_subjects(paradigm, dataset, subjects, spec, cache, n_jobs) -> list[SubjectEpochs]:
+    from tqdm.auto import tqdm
+
+    found = {s: (cache.load(s, lazy=True) if cache is not None else None) for s in subjects}
+    todo = [s for s in subjects if found[s] is None]
+    if todo:
+        log.info("%s: epoching %d subject(s) of %s (n_jobs=%s, %d from cache)",
+                 type(paradigm).__name__, len(todo), dataset.code, n_jobs,
+                 len(subjects) - len(todo))
+        if n_jobs == 1 or len(todo) == 1:
+            for s in tqdm(todo, desc=f"{dataset.code} epochs", unit="subject",
+                          disable=None, leave=False):
+                found[s] = _process_subject(dataset, s, spec, cache)
+        else:
+            from joblib import Parallel, delayed
+
+            out = Parallel(n_jobs=n_jobs)(
+                delayed(_process_subject)(dataset, s, spec, cache) for s in todo
+            )
+            found.update(zip(todo, out))
+    return [found[s] for s in subjects]
+
+
+def _assemble(results: list[SubjectEpochs], dataset, spec: EpochingSpec,
+              cache: EpochCache | None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Concatenate subjects into one array, reading cached ``X`` straight into it.
+
+    A cached entry whose checksum fails while being read is discarded and
+    rebuilt from the raw data.
+    """
+    for _attempt in range(3):
+        present = [r for r in results if r.n_epochs]
+        if not present:
+            raise InvalidInputError(
+                f"{dataset.code}: none of the requested subjects has {list(spec.event_id)} events"
+            )
+        shapes = {r.epoch_shape for r in present}
+        if len(shapes) > 1:
+            raise InvalidInputError(
+                f"{dataset.code}: subjects have different epoch shapes {sorted(shapes)} "
+                "(channels or sampling rates differ); pass channels= and resample= to make "
+                "them equal"
+            )
+        n = sum(r.n_epochs for r in present)
+        X = np.empty((n,) + present[0].epoch_shape, dtype=np.float64)
+        i = 0
+        rebuilt = False
+        for k, r in enumerate(results):
+            if not r.n_epochs:
+                continue
+            try:
+                r.read_X_into(X[i:i + r.n_epochs])
+            except CorruptEntryError as exc:
+                cache.discard(r.subject, str(exc))
+                results[k] = _process_subject(dataset, r.subject, spec, cache)
+                rebuilt = True
+                break
+            r.X = None  # free as we go: the peak stays near one copy of the data
+            i += r.n_epochs
+        if rebuilt:
+            continue
+        y = np.concatenate([r.y for r in present])
+        metadata = metadata_from_blocks(
+            [(r.subject, s, run, m) for r in present for s, run, m in r.runs]
+        )
+        return X, y, metadata
+    raise InvalidInputError(f"{dataset.code}: the epoch cache keeps failing; clear {cache.folder}")
