@@ -198,6 +198,7 @@ def read_bids(path: Path, *, entities: dict[str, Any], verbose: Any, **kwargs: A
         try:
             bids_path = mne_bids.get_bids_path_from_fname(path)
         except Exception as exc:
-            raise InvalidInputError(f"{path.name} is inside a BIDS tree but its name is not a valid BIDS file name: {exc}") from exc
+            raise InvalidInputError(f"{path.name} is inside a BIDS tree but its name is not a valid BIDS file name ({exc}); "
+                "pass bids=False to read it as a plain file") from exc
     logger.info("reading BIDS recording %s", bids_path.basename)
     return mne_bids.read_raw_bids(bids_path, extra_params=kwargs or None, verbose=verbose)

@@ -41,7 +41,7 @@ _COMPANIONS = {
 
 def supported_list() -> str:
     """Human-readable list of the supported formats (for error messages)."""
-    parts = [f"{desc} [{', '.join(ext)}]" for desc_key, (ext, desc) in SUPPORTED_FORMATS.items() if ext]
+    parts = [f"{desc} [{', '.join(ext)}]" for ext, desc in SUPPORTED_FORMATS.values() if ext]
     return "; ".join(parts) + "; a BIDS dataset folder"
 
 

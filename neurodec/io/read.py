@@ -15,7 +15,7 @@ import mne
 from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError, NeurodecError
 from neurodec.io.bids import BIDS_ENTITIES, read_bids, read_channel_types, read_electrodes
 from neurodec.io.events import extract_events
-from neurodec.io.formats import SUPPORTED_FORMATS, detect_format, read_raw_native, supported_list
+from neurodec.io.formats import SUPPORTED_FORMATS, detect_format, read_raw_native
 from neurodec.io.integrity import check_complete
 from neurodec.io.quality import check_finite, handle_flat_channels
 from neurodec.io.recording import Recording

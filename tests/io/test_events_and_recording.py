@@ -66,3 +66,12 @@ def test_recording_contents(write_fif):
     assert "4 eeg" in repr(rec) and "fif" in repr(rec)
     lazy = read_recording(path, preload=False, montage=None)
     assert not lazy.raw.preload and not lazy.sensors["has_position"].any()
+
+
+def test_montage_options(write_fif):
+    path = write_fif(make_raw())
+    assert read_recording(path, montage=None).sensors["has_position"].sum() == 0
+    assert read_recording(path, montage="standard_1020").sensors["has_position"].all()
+    mont = mne.channels.make_dig_montage(ch_pos={"Fz": [0, 0.07, 0.06], "Cz": [0, 0, 0.095]}, coord_frame="head")
+    table = read_recording(path, montage=mont).sensors.set_index("name")
+    assert table.loc["Cz", "z"] == 0.095 and not table.loc["Pz", "has_position"]

@@ -188,6 +188,19 @@ def test_ieeg_explicit_tsvs_match_bids(data_root):
     np.testing.assert_allclose(a.loc[tsv.index].to_numpy(dtype=float), tsv[["x", "y", "z"]].to_numpy(), atol=1e-9)
 
 
+def test_ieeg_ecog_explicit_tsvs(data_root):
+    folder = data_root / "iEEG/sub-02/ieeg"
+    rec = read_recording(
+        folder / "sub-02_task-clinical_ieeg.edf", bids=False,
+        ch_types=folder / "sub-02_task-clinical_channels.tsv",
+        electrodes=folder / "sub-02_space-Other_electrodes.tsv",
+    )
+    assert _counts(rec) == {"ecog": 76, "ecg": 2}
+    ecog = rec.sensors[rec.sensors["type"] == "ecog"]
+    assert int(ecog["has_position"].sum()) == 64
+    assert set(ecog.loc[~ecog["has_position"], "name"].str[:3]) == {"BTM", "BTP"}
+
+
 def test_physionetmi_edf(data_root):
     path = data_root / "PhysionetMI/MNE-eegbci-data/files/eegmmidb/1.0.0/S001/S001R04.edf"
     rec = read_recording(path)
