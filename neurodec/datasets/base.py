@@ -61,6 +61,12 @@ class NeurodecDataset(BaseDataset):
         """Files that must exist locally to read ``subject`` (empty for generated data)."""
         return []
 
+    def local_subjects(self) -> list[int]:
+        """Subjects of ``subject_list`` whose expected files are all present."""
+        return [
+            s for s in self.subject_list if all(Path(p).is_file() for p in self.expected_files(s))
+        ]
+
     def check_local(self, subject: int) -> None:
         """Raise :class:`DataNotFoundError` if any expected file of ``subject`` is missing."""
         missing = [p for p in self.expected_files(subject) if not Path(p).is_file()]
@@ -71,8 +77,30 @@ class NeurodecDataset(BaseDataset):
                 f"{self.code}: {len(missing)} file(s) of subject {subject} are missing:\n  "
                 f"{shown}{more}\nPut the dataset in its native layout under the data root "
                 f"({self.data_root}), or point data_root= / NEURODEC_DATA at the folder that "
-                f"holds a '{self.code}' subfolder. Nothing is downloaded in offline mode."
+                f"holds a '{Path(self.data_root).name if self.data_root else self.code}' subfolder. Nothing is downloaded in offline mode."
             )
+
+    def get_data(self, subjects=None, cache_config=None, process_pipeline=None, n_jobs=1):
+        """MOABB's ``get_data``, after validating ``subjects`` and checking local files.
+
+        Every requested subject is checked with :func:`check_subjects`
+        (:class:`InvalidInputError`) and :meth:`check_local` (:class:`DataNotFoundError`)
+        *before* any file is read, so a bad request fails at once.
+
+        Returns
+        -------
+        dict
+            ``{subject: {session: {run: mne.io.Raw}}}`` exactly as MOABB.
+        """
+        subjects = check_subjects(self, subjects)
+        for subject in subjects:
+            self.check_local(subject)
+        return super().get_data(
+            subjects=subjects,
+            cache_config=cache_config,
+            process_pipeline=process_pipeline,
+            n_jobs=n_jobs,
+        )
 
     def data_path(self, subject, path=None, force_update=False, update_path=None, verbose=None):
         """MOABB's ``data_path``: the local files of ``subject`` (checked, never downloaded)."""

@@ -156,12 +156,6 @@ class OfflineMoabbDataset(NeurodecDataset):
     def _set_data_root(self, data_root: str | os.PathLike | None) -> None:
         self.data_root = _resolve_data_root(data_root) / self.name
 
-    def local_subjects(self) -> list[int]:
-        """Subjects of ``subject_list`` whose expected files are all present."""
-        return [
-            s for s in self.subject_list if all(Path(p).is_file() for p in self.expected_files(s))
-        ]
-
     def get_data(
         self,
         subjects: list[int] | None = None,
@@ -181,8 +175,6 @@ class OfflineMoabbDataset(NeurodecDataset):
             ``{subject: {session: {run: mne.io.Raw}}}`` exactly as MOABB.
         """
         subjects = check_subjects(self, subjects)
-        for subject in subjects:
-            self.check_local(subject)
         try:
             return super().get_data(
                 subjects=subjects,
