@@ -78,6 +78,20 @@ def test_simulated_entry_is_registered_lazily():
     assert desc.paradigm == "imagery"
 
 
+def test_simulated_options_pass_through(tmp_path):
+    pytest.importorskip("neurodec.datasets.simulated")
+    desc = get_descriptor("SimulatedMI")
+    default = get_dataset("SimulatedMI", data_root=tmp_path)  # data_root is ignored
+    assert default.code == desc.code and default.event_id == desc.events
+    assert list(default.subject_list) == desc.subjects
+    assert default.n_sessions == max(desc.sessions.values())
+    assert [float(v) for v in default.interval] == list(desc.interval)
+    small = get_dataset("SimulatedMI", n_subjects=2, n_sessions=2, seed=3)
+    assert list(small.subject_list) == [1, 2] and small.n_sessions == 2
+    with pytest.raises(InvalidInputError, match="unknown option"):
+        get_dataset("SimulatedMI", n_subject=2)
+
+
 def test_dataset_table_columns_and_local_counts(data_root):
     table = dataset_table(data_root)
     assert list(table.columns) == [
