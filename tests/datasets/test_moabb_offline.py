@@ -172,3 +172,20 @@ def test_fingerprint_depends_on_runs(tmp_path):
     b = PhysionetMI(data_root=tmp_path, include_feet=True)
     assert a.fingerprint() == PhysionetMI(data_root=tmp_path).fingerprint()
     assert a.fingerprint() != b.fingerprint()
+
+
+@pytest.mark.data
+def test_arrays_equal_moabb_own_class(data_root, monkeypatch, no_network):
+    """Same arrays as MOABB's own PhysionetMI pointed at the same files."""
+    import numpy as np
+
+    monkeypatch.setenv("MNE_DATASETS_EEGBCI_PATH", str(data_root / "PhysionetMI"))
+    monkeypatch.setenv("MOABB_DOWNLOAD_PROVIDER", "upstream")
+    theirs = mdatasets.PhysionetMI()
+    theirs.feet_runs = []
+    ours = get_dataset("PhysionetMI", data_root=data_root)
+    X1, y1, m1 = LeftRightImagery().get_data(theirs, [3])
+    X2, y2, m2 = LeftRightImagery().get_data(ours, [3])
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+    assert m1.equals(m2)
