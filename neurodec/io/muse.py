@@ -12,6 +12,7 @@ backwards each raise :class:`~neurodec.errors.InvalidDataError` naming the probl
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import logging
@@ -55,10 +56,16 @@ def _read_bytes(path: Path) -> bytes:
         ) from exc
 
 
-def _montage() -> mne.channels.DigMontage:
+@functools.lru_cache(maxsize=1)
+def _template_montage() -> mne.channels.DigMontage:
     builtin = mne.channels.get_builtin_montages()
     name = "colin27_1020" if "colin27_1020" in builtin else "standard_1020"
     return mne.channels.make_standard_montage(name)
+
+
+def _montage() -> mne.channels.DigMontage:
+    """The 10-20 template (built once; a copy per call so callers cannot alter it)."""
+    return _template_montage().copy()
 
 
 def _parse_header(path: Path, first_line: bytes) -> list[str]:
