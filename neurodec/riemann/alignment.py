@@ -91,7 +91,9 @@ def recenter(covs, domains=None, metric: str = "riemann") -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_trials, C, C)
-        Each domain's mean (in ``metric``) is the identity afterwards.
+        Each domain's mean (in ``metric``) is the identity afterwards (exactly for
+        "riemann" and "euclid"; approximately for "logeuclid", which is not
+        affine-invariant).
     """
     covs = check_covariances(covs)
     domains = check_domains(domains, len(covs))
