@@ -185,10 +185,13 @@ class OfflineMoabbDataset(NeurodecDataset):
         except NeurodecError:
             raise
         except Exception as exc:
+            files = [str(p) for s in subjects for p in self.expected_files(s)]
+            shown = ", ".join(files[:6]) + (f" and {len(files) - 6} more" if len(files) > 6 else "")
             raise InvalidDataError(
                 f"{self.code}: reading subject(s) {subjects} from {self.data_root} failed "
                 f"({type(exc).__name__}: {exc}). The files exist but could not be read; "
-                "check that they are complete (compare sizes/checksums with the source)."
+                "check that they are complete (compare sizes/checksums with the source). "
+                f"Files: {shown}"
             ) from exc
 
     def _get_single_subject_data(self, subject: int) -> dict:

@@ -189,3 +189,33 @@ def test_arrays_equal_moabb_own_class(data_root, monkeypatch, no_network):
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_array_equal(y1, y2)
     assert m1.equals(m2)
+
+
+def test_bnci_present_but_corrupt_files_reach_moabb_offline(tmp_path, no_network):
+    """With files present MOABB's own loader runs (no network) and a bad file is InvalidDataError."""
+    ds = get_dataset("BNCI2014_001", data_root=tmp_path)
+    for path in ds.expected_files(1):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not a MATLAB file")
+    with pytest.raises(InvalidDataError, match="BNCI2014-001: reading subject"):
+        ds.get_data([1])
+
+
+def test_zhou_present_layout_reads_offline_without_writing(tmp_path, no_network):
+    import json
+
+    ds = get_dataset("Zhou2016", data_root=tmp_path)
+    root = ds.bids_root
+    eeg = root / "sub-1" / "ses-0" / "eeg"
+    eeg.mkdir(parents=True)
+    (root / "16534752.json").write_text(
+        json.dumps({"files": [{"key": "dataset_description.json"}, {"key": "sub-1.zip"}]})
+    )
+    (root / "dataset_description.json").write_text('{"Name": "x", "BIDSVersion": "1.8.0"}')
+    (eeg / "sub-1_ses-0_task-imagery_run-0_eeg.edf").write_bytes(b"garbage")
+    (eeg / "sub-1_ses-0_task-imagery_run-0_events.tsv").write_text("onset\tduration\n")
+    before = sorted(p for p in tmp_path.rglob("*"))
+    ds.check_local(1)  # complete layout passes the check
+    with pytest.raises(InvalidDataError, match="Zhou2016: reading subject"):
+        ds.get_data([1])
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # no lock files, no downloads
