@@ -93,6 +93,11 @@ class BaseParadigm(BaseEstimator, abc.ABC):
         """Why the dataset's events do not fit (``None`` when they do)."""
         return None
 
+    @property
+    def scoring(self) -> str:
+        """Default scikit-learn metric (MOABB's): ROC AUC for two classes, else accuracy."""
+        return "roc_auc"
+
     # -- validity ----------------------------------------------------------
     def _problem(self, dataset) -> str | None:
         if not _is_dataset(dataset):
@@ -183,7 +188,8 @@ class BaseParadigm(BaseEstimator, abc.ABC):
             Return an ``mne.Epochs`` (in volts, like MOABB) instead of an array.
             The epoch cache is not used in that case.
         n_jobs : int
-            Subjects processed in parallel (joblib). Results do not depend on it.
+            Subjects processed in parallel (joblib; threads unless a
+            ``joblib.parallel_config`` says otherwise). Results do not depend on it.
 
         Returns
         -------
@@ -317,7 +323,11 @@ def _run_subjects(paradigm, dataset, subjects, spec, cache, n_jobs) -> list[Subj
         else:
             from joblib import Parallel, delayed
 
-            out = Parallel(n_jobs=n_jobs)(
+            # Threads by default: no worker start-up (a fresh process must import
+            # MOABB/MNE again, seconds each) and the heavy parts (EDF decoding,
+            # IIR filtering) run in NumPy/SciPy code. joblib.parallel_config(
+            # backend="loky") switches to processes.
+            out = Parallel(n_jobs=n_jobs, prefer="threads")(
                 delayed(_process_subject)(dataset, s, spec, cache) for s in todo
             )
             found.update(zip(todo, out))

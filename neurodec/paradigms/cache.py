@@ -308,10 +308,10 @@ class EpochCache:
             for name, arr in (("X", epochs.load_X()), ("y", epochs.y)):
                 arr = np.ascontiguousarray(arr)
                 file = tmp / f"{name}.npy"
+                # No fsync: the CRC checked on every read catches a torn write
+                # (e.g. after a power cut), which is then rebuilt.
                 with open(file, "wb") as fh:
                     np.save(fh, arr, allow_pickle=False)
-                    fh.flush()
-                    os.fsync(fh.fileno())
                 files[f"{name}.npy"] = {
                     "shape": list(arr.shape), "dtype": str(arr.dtype),
                     "bytes": file.stat().st_size, "crc32": _crc(arr),

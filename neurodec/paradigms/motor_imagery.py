@@ -132,6 +132,11 @@ class MotorImagery(BaseParadigm):
                     f"(it has {available}); need {need}")
         return None
 
+    @property
+    def scoring(self) -> str:
+        """``"roc_auc"`` for two classes, ``"accuracy"`` otherwise (MOABB's choice)."""
+        return "roc_auc" if self.n_classes == 2 else "accuracy"
+
     def used_events(self, dataset) -> dict[str, Any]:
         """Label -> code of the events used on ``dataset``."""
         if self.events is None:

@@ -86,3 +86,15 @@ def test_clean_array_dataset_works_and_params_are_untouched():
     X, y, meta = p.get_data(ArrayDataset(data), [1])
     assert X.shape == (10, 2, 101) and set(y) == {"left_hand", "right_hand"}
     assert p.channels == ("E2", "E0") and meta.columns.tolist() == ["subject", "session", "run"]
+
+
+def test_paradigms_follow_the_sklearn_parameter_contract():
+    import pickle
+
+    from sklearn.base import clone
+
+    p = nd.MotorImagery(n_classes=2, events=["left_hand", "feet"], fmin=7, cache=False)
+    assert clone(p).get_params() == p.get_params()
+    assert pickle.loads(pickle.dumps(p)).get_params() == p.get_params()
+    assert p.scoring == "roc_auc" and nd.MotorImagery(n_classes=3).scoring == "accuracy"
+    assert "fmin=7" in repr(p)
