@@ -9,7 +9,8 @@ For each dataset the engine
 3. computes the stateless head of each pipeline (e.g. covariance matrices) once
    for all trials and shares it between folds and between pipelines with the
    same head (:mod:`neurodec.evaluation.features`);
-4. fans the (pipeline, fold) tasks out through joblib (or Dask via joblib) and
+4. fans the (pipeline, fold) tasks out through joblib (or Dask via joblib), each
+   with a single BLAS thread (parallelism is across tasks), and
    appends each task's rows to the store as soon as it finishes.
 
 Scores follow MOABB: labels encoded on the training fold, the pipeline fitted
@@ -37,6 +38,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.metaestimators import available_if
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from neurodec.evaluation.backends import parallel_backend
@@ -298,8 +300,9 @@ def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, p
 
     t0 = perf_counter()
     feats: dict[str, np.ndarray] = {}
-    for name, (head, head_key) in heads.items():
-        feats[name] = data.features(head, head_key)
+    with threadpool_limits(limits=1):
+        for name, (head, head_key) in heads.items():
+            feats[name] = data.features(head, head_key)
     log.info("%s %s: shared features ready in %.2fs; %d tasks", code, evaluation,
              perf_counter() - t0, len(tasks))
 
@@ -331,7 +334,11 @@ def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, p
 
 
 def _tagged(tag, *args):
-    return tag, _fit_and_score(*args)
+    # One BLAS thread per task: parallelism comes from running tasks side by side.
+    # Multi-threaded BLAS on the many small matrices of a fold (eigh of 64x64
+    # covariances) is many times slower than one thread, worst on a busy machine.
+    with threadpool_limits(limits=1):
+        return tag, _fit_and_score(*args)
 
 
 def _as_memmaps(feats: dict[str, np.ndarray], folder: str) -> dict[str, np.ndarray]:

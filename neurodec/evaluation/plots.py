@@ -1,0 +1,124 @@
+"""PNG figures of results (matplotlib, Agg backend; each returns the Figure).
+
+- :func:`score_plot`: score per subject per pipeline, one panel per
+  (dataset, evaluation).
+- :func:`paired_plot`: pipeline A vs pipeline B, one dot per subject.
+- :func:`forest_plot`: per-dataset and combined effect sizes of A vs B.
+- :func:`write_plots`: all of them into a folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from neurodec.evaluation.stats import meta_analysis, paired_comparisons, subject_scores  # noqa: E402
+
+__all__ = ["score_plot", "paired_plot", "forest_plot", "write_plots"]
+
+log = logging.getLogger(__name__)
+
+
+def score_plot(results: pd.DataFrame) -> plt.Figure:
+    """Dots of subject scores per pipeline with the mean, one panel per dataset/evaluation."""
+    subj = subject_scores(results)
+    if "evaluation" not in subj:
+        subj["evaluation"] = ""
+    panels = list(subj.groupby(["dataset", "evaluation"], sort=True))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1.2 + 1.0 * max(1, subj.pipeline.nunique())
+                                                      * len(panels)), squeeze=False)
+    rng = np.random.RandomState(0)
+    for ax, ((ds, ev), df) in zip(axes[:, 0], panels):
+        pipes = sorted(df.pipeline.unique())
+        for i, p in enumerate(pipes):
+            s = df[df.pipeline == p].score.to_numpy()
+            ax.scatter(s, i + rng.uniform(-0.15, 0.15, len(s)), s=14, alpha=0.6)
+            ax.plot([s.mean()] * 2, [i - 0.3, i + 0.3], color="k", lw=2)
+        ax.set_yticks(range(len(pipes)), pipes)
+        ax.set_title(f"{ds} - {ev}", fontsize=10)
+        ax.set_xlabel(results["metric"].iloc[0] if "metric" in results else "score")
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def paired_plot(results: pd.DataFrame, pipe1: str, pipe2: str) -> plt.Figure:
+    """Scatter of per-subject scores of ``pipe1`` (x) against ``pipe2`` (y)."""
+    subj = subject_scores(results)
+    idx = [c for c in ("dataset", "evaluation", "subject") if c in subj]
+    table = subj.pivot_table(index=idx, columns="pipeline", values="score").dropna(subset=[pipe1, pipe2])
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.scatter(table[pipe1], table[pipe2], s=18, alpha=0.7)
+    lo = float(min(table[pipe1].min(), table[pipe2].min(), 0.5)) - 0.02
+    hi = float(max(table[pipe1].max(), table[pipe2].max(), 1.0)) + 0.02
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel(pipe1)
+    ax.set_ylabel(pipe2)
+    ax.set_title(f"{pipe1} vs {pipe2} (one dot per subject)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def forest_plot(meta: pd.DataFrame) -> plt.Figure:
+    """Forest plot of :func:`neurodec.evaluation.stats.meta_analysis` output:
+    standardised mean difference per dataset (marker size ~ subjects) and the
+    combined effect (diamond), with p-values."""
+    rows = meta.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6.5, 1.0 + 0.45 * len(rows)))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, r) in zip(y, rows.iterrows()):
+        smd = r["smd"] if np.isfinite(r["smd"]) else np.nan
+        label = f"{r['dataset']}" + (f" ({r['evaluation']})" if isinstance(r.get("evaluation"), str) else "")
+        if r["dataset"] == "meta":
+            ax.scatter([smd], [yi], marker="D", s=80, color="k")
+        else:
+            ax.scatter([smd], [yi], s=20 + 4 * float(r["n_subjects"]), color="tab:blue")
+        ax.text(1.02, yi, f"p={r['p']:.3g}" if pd.notna(r["p"]) else "p=n/a", transform=ax.get_yaxis_transform(),
+                va="center", fontsize=8)
+        rows.loc[_, "label"] = label
+    ax.axvline(0, color="k", lw=1, ls="--")
+    ax.set_yticks(y, rows["label"])
+    p1, p2 = rows["pipe1"].iloc[0], rows["pipe2"].iloc[0]
+    ax.set_xlabel(f"standardised mean difference ({p1} - {p2})")
+    ax.set_title(f"{p1} vs {p2}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def write_plots(results: pd.DataFrame, folder: str | Path) -> list[Path]:
+    """Write ``scores.png``, ``paired_<A>_vs_<B>.png`` and ``forest_<A>_vs_<B>.png``
+    (every pipeline pair, A before B alphabetically) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def save(fig, name):
+        path = folder / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    if results.empty:
+        return written
+    save(score_plot(results), "scores.png")
+    comps = paired_comparisons(results)
+    for a, b in itertools.combinations(sorted(results["pipeline"].unique()), 2):
+        safe = f"{_safe(a)}_vs_{_safe(b)}"
+        save(paired_plot(results, a, b), f"paired_{safe}.png")
+        if not comps.empty:
+            save(forest_plot(meta_analysis(comps, a, b)), f"forest_{safe}.png")
+    return written
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
