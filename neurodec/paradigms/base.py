@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from neurodec.datasets.base import check_subjects
-from neurodec.errors import InvalidInputError
+from neurodec.errors import InvalidDataError, InvalidInputError, NeurodecError
 from neurodec.paradigms.cache import (
     CorruptEntryError,
     EpochCache,
@@ -221,32 +221,42 @@ class BaseParadigm(BaseEstimator, abc.ABC):
     def _get_epochs(self, dataset, subjects, spec):
         import mne
 
+        import dataclasses
+
         parts, labels, meta = [], [], []
+        event_id = _flat_event_id(spec.event_id)
+        volts = dataclasses.replace(spec, unit_factor=1.0)  # mne.Epochs hold volts, unscaled
         for subject in subjects:
-            for session, run, res in _iter_runs(dataset, subject, spec):
-                info = mne.create_info(res.ch_names, res.sfreq, ch_types="eeg")
-                ep = mne.EpochsArray(
-                    res.X / spec.unit_factor, info, events=res.events, tmin=res.tmin,
-                    event_id=_flat_event_id(spec.event_id, res.codes), verbose=False,
-                )
-                parts.append(ep)
+            for session, run, res in _iter_runs(dataset, subject, volts):
+                info = mne.pick_info(res.info, res.picks)
+                if info["sfreq"] != res.sfreq:
+                    with info._unlock():
+                        info["lowpass"] = min(info["lowpass"], res.sfreq / 2.0)
+                        info["sfreq"] = res.sfreq
+                parts.append(mne.EpochsArray(
+                    res.X, info, events=res.events, tmin=res.tmin,
+                    event_id=event_id, on_missing="ignore", verbose=False,
+                ))
                 labels.append(_labels(res, spec))
                 meta.append(run_metadata(subject, session, run, len(res.X)))
         if not parts:
-            raise InvalidInputError(f"{dataset.code}: no {list(spec.event_id)} events in subjects {subjects}")
+            raise InvalidInputError(
+                f"{dataset.code}: no {list(spec.event_id)} events in subjects {subjects}"
+            )
+        for ep in parts:
+            ep.set_annotations(None)
         epochs = mne.concatenate_epochs(parts, verbose=False) if len(parts) > 1 else parts[0]
         metadata = pd.concat(meta, ignore_index=True)
         epochs.metadata = metadata.copy()
         return epochs, np.concatenate(labels), metadata
 
 
-def _flat_event_id(event_id: dict[str, Any], codes: np.ndarray) -> dict[str, int]:
-    present = set(int(c) for c in codes)
+def _flat_event_id(event_id: dict[str, Any]) -> dict[str, int]:
+    """Label -> single code (``label/code`` for labels with several codes)."""
     out = {}
     for name, value in event_id.items():
         for code in np.atleast_1d(value).tolist():
-            if int(code) in present:
-                out[name if np.ndim(value) == 0 else f"{name}/{code}"] = int(code)
+            out[name if np.ndim(value) == 0 else f"{name}/{code}"] = int(code)
     return out
 
 
@@ -256,17 +266,35 @@ def _labels(res: RunEpochs, spec: EpochingSpec) -> np.ndarray:
 
 def _load_subject_runs(dataset, subject: int) -> dict:
     """Raw runs ``{session: {run: Raw}}`` of one subject, with no MOABB processing."""
+    import inspect
+
     from moabb.datasets.bids_interface import StepType
     from moabb.datasets.preprocessing import FixedPipeline, NamedFunctionTransformer
 
-    passthrough = FixedPipeline(
-        [(StepType.RAW, NamedFunctionTransformer(_identity, display_name="Raw"))]
-    )
+    kwargs = {}
     try:
-        data = dataset.get_data(subjects=[subject], process_pipeline=passthrough)
-    except TypeError:  # datasets whose get_data takes no process_pipeline
-        data = dataset.get_data(subjects=[subject])
-    return data[subject]
+        takes_pipeline = "process_pipeline" in inspect.signature(dataset.get_data).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without signature
+        takes_pipeline = False
+    if takes_pipeline:
+        kwargs["process_pipeline"] = FixedPipeline(
+            [(StepType.RAW, NamedFunctionTransformer(_identity, display_name="Raw"))]
+        )
+    try:
+        data = dataset.get_data(subjects=[subject], **kwargs)
+    except NeurodecError:
+        raise
+    except Exception as exc:
+        raise InvalidDataError(
+            f"{dataset.code}: reading subject {subject} failed ({type(exc).__name__}: {exc}). "
+            "Check that the dataset's files are present and complete under its data root."
+        ) from exc
+    try:
+        return data[subject]
+    except (KeyError, TypeError):
+        raise InvalidDataError(
+            f"{dataset.code}: get_data(subjects=[{subject}]) returned no data for subject {subject}"
+        ) from None
 
 
 def _identity(raw):
@@ -278,7 +306,14 @@ def _iter_runs(dataset, subject: int, spec: EpochingSpec):
     for session, runs in sessions.items():
         for run, raw in runs.items():
             where = f"{dataset.code} subject {subject} session {session!r} run {run!r}"
-            res = epoch_run(raw, spec, where=where)
+            try:
+                res = epoch_run(raw, spec, where=where)
+            except NeurodecError:
+                raise
+            except (ValueError, RuntimeError) as exc:
+                raise InvalidDataError(
+                    f"{where}: epoching failed ({type(exc).__name__}: {exc})"
+                ) from exc
             if res is not None:
                 yield str(session), str(run), res
 

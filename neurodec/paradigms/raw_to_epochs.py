@@ -68,6 +68,8 @@ class RunEpochs:
     ch_names: list[str]
     sfreq: float
     tmin: float
+    info: mne.Info | None = None
+    picks: np.ndarray | None = None
 
 
 def _stim_channels(info: mne.Info) -> list[str]:
@@ -260,4 +262,6 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
         ch_names=[raw.ch_names[i] for i in picks],
         sfreq=sfreq,
         tmin=tmin,
+        info=raw.info,
+        picks=np.asarray(picks),
     )

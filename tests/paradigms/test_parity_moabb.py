@@ -88,3 +88,17 @@ def test_physionet_left_right_equals_moabb(data_root, cache_dir):
     _assert_same(nd.LeftRightImagery().get_data(ds, [1, 2]), theirs)
     _assert_same(nd.LeftRightImagery().get_data(ds, [1, 2]), theirs)
     assert len(list(cache_dir.rglob("manifest.json"))) == 2
+
+
+def test_return_epochs_equals_moabb_epochs():
+    ds = fake(n_subjects=1)
+    ours, y, meta = nd.LeftRightImagery(cache=False, resample=64).get_data(ds, [1], return_epochs=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, y2, meta2 = mp.LeftRightImagery(resample=64).get_data(ds, [1], return_epochs=True)
+    np.testing.assert_array_equal(ours.get_data(), theirs.get_data())
+    np.testing.assert_array_equal(ours.events, theirs.events)
+    assert ours.ch_names == theirs.ch_names and ours.info["sfreq"] == theirs.info["sfreq"]
+    assert ours.times[0] == theirs.times[0] and len(ours.times) == len(theirs.times)
+    np.testing.assert_array_equal(y, y2)
+    pd.testing.assert_frame_equal(meta, meta2)
