@@ -215,8 +215,12 @@ class BaseParadigm(BaseEstimator, abc.ABC):
             return self._get_epochs(dataset, subjects, spec)
 
         cache = EpochCache.for_paradigm(self, dataset) if self.cache else None
-        results = _run_subjects(self, dataset, subjects, spec, cache, n_jobs)
-        return _assemble(results, dataset, spec, cache)
+        try:
+            results = _run_subjects(self, dataset, subjects, spec, cache, n_jobs)
+            return _assemble(results, dataset, spec, cache)
+        except _Restart:  # a corrupt entry rebuilt to a different size: start over
+            results = _run_subjects(self, dataset, subjects, spec, cache, n_jobs)
+            return _assemble(results, dataset, spec, cache)
 
     def _get_epochs(self, dataset, subjects, spec):
         import mne
@@ -369,6 +373,10 @@ def _run_subjects(paradigm, dataset, subjects, spec, cache, n_jobs) -> list[Subj
     return [found[s] for s in subjects]
 
 
+class _Restart(Exception):
+    """A rebuilt cache entry no longer fits the buffer: assemble again from scratch."""
+
+
 def _assemble(results: list[SubjectEpochs], dataset, spec: EpochingSpec,
               cache: EpochCache | None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Concatenate subjects into one array, reading cached ``X`` straight into it.
@@ -376,40 +384,36 @@ def _assemble(results: list[SubjectEpochs], dataset, spec: EpochingSpec,
     A cached entry whose checksum fails while being read is discarded and
     rebuilt from the raw data.
     """
-    for _attempt in range(3):
-        present = [r for r in results if r.n_epochs]
-        if not present:
-            raise InvalidInputError(
-                f"{dataset.code}: none of the requested subjects has {list(spec.event_id)} events"
-            )
-        shapes = {r.epoch_shape for r in present}
-        if len(shapes) > 1:
-            raise InvalidInputError(
-                f"{dataset.code}: subjects have different epoch shapes {sorted(shapes)} "
-                "(channels or sampling rates differ); pass channels= and resample= to make "
-                "them equal"
-            )
-        n = sum(r.n_epochs for r in present)
-        X = np.empty((n,) + present[0].epoch_shape, dtype=np.float64)
-        i = 0
-        rebuilt = False
-        for k, r in enumerate(results):
-            if not r.n_epochs:
-                continue
-            try:
-                r.read_X_into(X[i:i + r.n_epochs])
-            except CorruptEntryError as exc:
-                cache.discard(r.subject, str(exc))
-                results[k] = _process_subject(dataset, r.subject, spec, cache)
-                rebuilt = True
-                break
-            r.X = None  # free as we go: the peak stays near one copy of the data
-            i += r.n_epochs
-        if rebuilt:
-            continue
-        y = np.concatenate([r.y for r in present])
-        metadata = metadata_from_blocks(
-            [(r.subject, s, run, m) for r in present for s, run, m in r.runs]
+    present = [r for r in results if r.n_epochs]
+    if not present:
+        raise InvalidInputError(
+            f"{dataset.code}: none of the requested subjects has {list(spec.event_id)} events"
         )
-        return X, y, metadata
-    raise InvalidInputError(f"{dataset.code}: the epoch cache keeps failing; clear {cache.folder}")
+    shapes = {r.epoch_shape for r in present}
+    if len(shapes) > 1:
+        raise InvalidInputError(
+            f"{dataset.code}: subjects have different epoch shapes {sorted(shapes)} "
+            "(channels or sampling rates differ); pass channels= and resample= to make "
+            "them equal"
+        )
+    n = sum(r.n_epochs for r in present)
+    X = np.empty((n,) + present[0].epoch_shape, dtype=np.float64)
+    i = 0
+    for k, r in enumerate(present):
+        block = X[i:i + r.n_epochs]
+        try:
+            r.read_X_into(block)
+        except CorruptEntryError as exc:
+            cache.discard(r.subject, str(exc))
+            fresh = _process_subject(dataset, r.subject, spec, cache)
+            if fresh.n_epochs != r.n_epochs or fresh.epoch_shape != r.epoch_shape:
+                raise _Restart() from exc
+            fresh.read_X_into(block)
+            present[k] = r = fresh
+        r.X = None  # free as we go: the peak stays near one copy of the data
+        i += r.n_epochs
+    y = np.concatenate([r.y for r in present])
+    metadata = metadata_from_blocks(
+        [(r.subject, s, run, m) for r in present for s, run, m in r.runs]
+    )
+    return X, y, metadata
