@@ -339,10 +339,17 @@ def _subject_epochs(dataset, subject: int, spec: EpochingSpec) -> SubjectEpochs:
 
 
 def _process_subject(dataset, subject, spec, cache) -> SubjectEpochs:
-    """Epoch one subject and store it in ``cache`` (a miss was already seen)."""
+    """Epoch one subject and store it in ``cache`` (a miss was already seen).
+
+    Once written, the in-memory array is dropped and the result points at the
+    cache entry instead: the final concatenation reads it back (from the page
+    cache) straight into the output, so all subjects never sit in memory twice.
+    """
     result = _subject_epochs(dataset, subject, spec)
-    if cache is not None:
-        cache.save(subject, result)
+    if cache is not None and cache.save(subject, result) is not None:
+        stored = cache.load(subject, lazy=True)
+        if stored is not None:
+            return stored
     return result
 
 
