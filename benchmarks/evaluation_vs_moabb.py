@@ -16,6 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
+
+# Both engines run with single-threaded BLAS (set before numpy loads). neurodec's engine
+# pins one BLAS thread per fold anyway; MOABB does not, and on this shared 2-core machine
+# multi-threaded eigh of small matrices was ~30x slower, which would dwarf the engine
+# differences this benchmark is about. Override with --blas-threads-default.
+if "--blas-threads-default" not in os.sys.argv:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = "1"
 import platform
 import shutil
 import signal
@@ -181,6 +189,8 @@ def main() -> None:
     parser.add_argument("--order", type=int, default=2)
     parser.add_argument("--lag", type=int, default=1)
     parser.add_argument("--resume-subjects", type=int, default=5)
+    parser.add_argument("--blas-threads-default", action="store_true",
+                        help="leave BLAS threading at its default (MOABB then runs multi-threaded BLAS)")
     parser.add_argument("--evaluations", nargs="+", default=["within-session", "cross-subject"])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "evaluation_vs_moabb.md")
     args = parser.parse_args()

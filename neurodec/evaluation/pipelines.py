@@ -106,7 +106,14 @@ def _resolve_params(params: dict, where: str, key: str) -> dict:
             for i, entry in enumerate(v):
                 if isinstance(entry, dict) and {"name", "from"} <= set(entry):
                     cls = _import(entry["from"], entry["name"], where, f"{key}.{k}[{i}]")
-                    objs.append(cls(**copy.deepcopy(entry.get("parameters") or {})))
+                    if entry["from"].startswith("torch.optim"):
+                        objs.append(cls)  # skorch/braindecode take the optimizer class
+                        continue
+                    try:
+                        objs.append(cls(**copy.deepcopy(entry.get("parameters") or {})))
+                    except TypeError as exc:
+                        raise ConfigError(f"{where}: {key}.{k}[{i}] ({entry['name']}): bad parameters: "
+                                          f"{exc}") from exc
                 else:
                     objs.append(copy.deepcopy(entry))
             out[k] = objs[0] if k == "optimizer" and len(objs) == 1 else objs
