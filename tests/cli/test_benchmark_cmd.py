@@ -1,0 +1,83 @@
+"""``neurodec benchmark``, ``pipelines``, ``results``: output files, resume, exit code 2 on user errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import neurodec.evaluation.benchmark as bench
+from neurodec.cli import main
+
+PIPES = Path(__file__).resolve().parent.parent / "evaluation" / "pipelines_moabb"
+
+
+@pytest.fixture()
+def fake_registry(monkeypatch):
+    from moabb.datasets.fake import FakeDataset
+
+    def load(names, data_root=None, subjects=None):
+        return [FakeDataset(["left_hand", "right_hand"], n_subjects=3, n_sessions=2, n_runs=1, duration=30,
+                            n_events=30, seed=3, code="FakeMI")]
+
+    monkeypatch.setattr(bench, "load_datasets", load)
+
+
+def test_benchmark_writes_results_plots_and_resumes(fake_registry, tmp_path, capsys):
+    out = tmp_path / "res"
+    args = ["benchmark", "--pipelines", str(PIPES / "TS_LR.yml"), "--datasets", "FakeMI",
+            "--evaluations", "within-session", "cross-subject", "--results", str(out),
+            "--random-state", "42"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "TS + LR" in text and "WithinSession" in text and "CrossSubject" in text
+    df = pd.read_csv(out / "results.csv")
+    assert {"dataset", "subject", "session", "pipeline", "evaluation", "score", "time", "fold"} <= set(df.columns)
+    assert len(df) == 3 * 2 * 5 + 3 * 2
+    assert (out / "scores.png").exists() and (out / "results.sqlite").exists()
+    assert main(args) == 0  # resumes: same table, no duplicates
+    assert len(pd.read_csv(out / "results.csv")) == len(df)
+
+    capsys.readouterr()
+    assert main(["results", str(out)]) == 0
+    assert "TS + LR" in capsys.readouterr().out
+    assert main(["results", str(out), "show", "--export", str(tmp_path / "all.parquet")]) == 0
+    assert len(pd.read_parquet(tmp_path / "all.parquet")) == len(df)
+    assert main(["results", str(out), "compare"]) == 0
+    assert "need at least two pipelines" in capsys.readouterr().out
+    assert main(["results", str(out), "plot"]) == 0
+    assert "scores.png" in capsys.readouterr().out
+
+
+def test_pipelines_lists_files(capsys):
+    assert main(["pipelines", str(PIPES)]) == 0
+    out = capsys.readouterr().out
+    assert "CSP + SVM" in out and "TS + LR" in out and "grid: csp__nfilter" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--datasets", "NoSuchDataset"], "NoSuchDataset"),
+        (["--datasets", "SimulatedMI", "--evaluations", "leave-one-out"], "unknown evaluation"),
+        (["--datasets", "SimulatedMI", "--data-root", "/no/such/root"], "data root /no/such/root does not exist"),
+        (["--datasets", "SimulatedMI", "--scheduler", "tcp://x:1"], "--scheduler needs --backend dask"),
+        (["--datasets", "SimulatedMI", "--metric", "f1"], "unknown metric"),
+    ],
+)
+def test_benchmark_user_errors_exit_2(tmp_path, capsys, args, message):
+    code = main(["benchmark", "--pipelines", str(PIPES), "--results", str(tmp_path / "r"), *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_yaml_and_missing_results_exit_2(fake_registry, tmp_path, capsys):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: X\nparadigms: [LeftRightImagery]\npipeline:\n  - name: Nope\n    from: sklearn.svm\n")
+    assert main(["benchmark", "--pipelines", str(bad), "--datasets", "FakeMI",
+                 "--results", str(tmp_path / "r")]) == 2
+    assert "has no 'Nope'" in capsys.readouterr().err
+    assert main(["pipelines", str(tmp_path / "nowhere")]) == 2
+    assert main(["results", str(tmp_path / "empty")]) == 2
+    assert "no results store" in capsys.readouterr().err
