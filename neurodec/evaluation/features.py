@@ -34,6 +34,13 @@ STATELESS_STEPS: frozenset[str] = frozenset(
     }
 )
 
+#: steps that are stateless only for some parameters: import path -> predicate
+CONDITIONALLY_STATELESS = {
+    # a fixed embedding is per-trial; order/lag "auto" is chosen from the training fold
+    "neurodec.riemann.estimators.AugmentedCovariances":
+        lambda step: step.order != "auto" and step.lag != "auto",
+}
+
 _TRIALS_PER_CHUNK = 64
 
 
@@ -45,7 +52,10 @@ def is_stateless(step: Any) -> bool:
     if flag is not None:
         return bool(flag)
     cls = type(step)
-    return f"{cls.__module__}.{cls.__qualname__}" in STATELESS_STEPS
+    path = f"{cls.__module__}.{cls.__qualname__}"
+    if path in CONDITIONALLY_STATELESS:
+        return bool(CONDITIONALLY_STATELESS[path](step))
+    return path in STATELESS_STEPS
 
 
 def split_stateless_head(

@@ -116,3 +116,18 @@ def test_optimizer_and_callbacks_entries_are_built(tmp_path):
     import torch
 
     assert out["optimizer"] is torch.optim.Adam
+
+
+def test_bundled_pipelines_load_and_share_their_heads():
+    from neurodec.config import pipelines_dir
+    from neurodec.evaluation.features import split_stateless_head
+
+    specs = read_pipeline_specs(pipelines_dir())
+    pipes = {s.name: s.build() for s in specs}
+    assert len(pipes) == len(specs) >= 1
+    for name, pipe in pipes.items():
+        head, rest, key = split_stateless_head(pipe)
+        steps = dict(pipe.steps)
+        acm = steps.get("augmentedcovariances")
+        if acm is not None:  # fixed embedding: shared; "auto": chosen per training fold
+            assert (key is not None) == (acm.order != "auto" and acm.lag != "auto"), name
