@@ -303,6 +303,7 @@ class EpochCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._write_key()
+            self._sweep_leftovers()
             tmp.mkdir()
             files = {}
             for name, arr in (("X", epochs.load_X()), ("y", epochs.y)):
@@ -349,6 +350,18 @@ class EpochCache:
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.EISDIR):
                 raise
+
+    def _sweep_leftovers(self, older_than_s: float = 3600.0) -> None:
+        """Remove temp/trash folders that crashed writers left behind (over an hour old)."""
+        import time
+
+        now = time.time()
+        for path in self.folder.glob(".t*-sub-*"):
+            try:
+                if path.name.startswith((".tmp-", ".trash-")) and now - path.stat().st_mtime > older_than_s:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
 
     def _write_key(self) -> None:
         key_file = self.folder / "key.json"

@@ -121,6 +121,14 @@ def test_partial_write_is_never_used(cache_dir, monkeypatch):
     monkeypatch.undo()
     assert cache.load(1) is None and not cache.entry(1).exists()
     assert not [p for p in cache.folder.iterdir() if p.name.startswith(".tmp")]
+    # Temp folders of writers killed mid-way are ignored, and swept once stale.
+    stale = cache.folder / ".tmp-sub-002-123-deadbeef"
+    stale.mkdir()
+    (stale / "X.npy").write_bytes(b"partial")
+    assert cache.load(2) is None
+    os.utime(stale, (0, 0))
+    assert cache.save(2, epochs) is not None and not stale.exists()
+    np.testing.assert_array_equal(cache.load(2).X, epochs.X)
     # A half-written folder left by a killed process (no manifest) is not used either.
     cache.entry(1).mkdir(parents=True)
     np.save(cache.entry(1) / "X.npy", np.ones((2, 3, 4)))
