@@ -15,7 +15,7 @@ import pandas as pd
 from neurodec.errors import InvalidDataError, NeurodecError
 from neurodec.evaluation.features import apply_head
 
-__all__ = ["EpochData", "load_epochs", "paradigm_description", "clear_memory_cache"]
+__all__ = ["EpochData", "load_epochs", "paradigm_description", "dataset_identity", "clear_memory_cache"]
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def paradigm_description(paradigm: Any) -> str:
     return json.dumps({"class": f"{cls.__module__}.{cls.__qualname__}", "params": items}, sort_keys=True)
 
 
-def _dataset_identity(dataset: Any) -> str:
+def dataset_identity(dataset: Any) -> str:
+    """``code:fingerprint`` (neurodec datasets) or ``code:ClassName`` (others)."""
     fp = getattr(dataset, "fingerprint", None)
     try:
         fp = fp() if callable(fp) else None
@@ -106,7 +107,7 @@ def load_epochs(paradigm: Any, dataset: Any, subjects: Sequence[int]) -> EpochDa
     :class:`InvalidDataError` naming the dataset and subjects.
     """
     subjects = [int(s) for s in subjects]
-    base = (paradigm_description(paradigm), _dataset_identity(dataset))
+    base = (paradigm_description(paradigm), dataset_identity(dataset))
     for (desc, ident, held), data in _MEMORY.items():
         if (desc, ident) == base and set(subjects) <= set(held):
             return data.subset(subjects)

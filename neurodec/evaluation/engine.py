@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from neurodec.evaluation.backends import parallel_backend
-from neurodec.evaluation.data import load_epochs, paradigm_description
+from neurodec.evaluation.data import dataset_identity, load_epochs, paradigm_description
 from neurodec.evaluation.features import split_stateless_head
 from neurodec.evaluation.identity import content_hash, pipeline_key
 from neurodec.evaluation.metrics import default_metric_name, get_metric
@@ -227,6 +227,9 @@ def run_protocol(
                 "evaluation": evaluation,
                 "splitter": repr(splitter),
                 "paradigm": paradigm_description(paradigm),
+                "dataset": dataset_identity(dataset),
+                # across-subject protocols train on the others: the subject set is part of a score
+                "subjects": None if per_subject else sorted(int(x) for x in dataset.subject_list),
                 "metric": metric_name,
                 "grid": {n: param_grid.get(n) for n in pipelines},
             }

@@ -167,3 +167,18 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
     assert not final.duplicated(cols[:-1]).any()
     assert f"fits {30 - at_kill}" in out  # only the missing folds were recomputed
     np.testing.assert_array_equal(final.score.to_numpy(), ref.score.to_numpy())
+
+
+def test_cross_subject_results_depend_on_the_subject_set(paradigm, pipelines, tmp_path):
+    from moabb.datasets.fake import FakeDataset
+
+    from neurodec.evaluation import CrossSubjectEvaluation
+
+    def ds(n):
+        return FakeDataset(["left_hand", "right_hand"], n_subjects=n, n_sessions=1, n_runs=1, duration=30,
+                           n_events=30, seed=3)
+
+    one = {"MDM": pipelines["MDM"]}
+    a = CrossSubjectEvaluation(paradigm, [ds(2)], results=tmp_path, progress=False).process(one)
+    b = CrossSubjectEvaluation(paradigm, [ds(3)], results=tmp_path, progress=False).process(one)
+    assert len(a) == 2 and len(b) == 3  # not the stored 2-subject rows
