@@ -102,3 +102,17 @@ def test_return_epochs_equals_moabb_epochs():
     assert ours.times[0] == theirs.times[0] and len(ours.times) == len(theirs.times)
     np.testing.assert_array_equal(y, y2)
     pd.testing.assert_frame_equal(meta, meta2)
+
+
+@pytest.mark.data
+def test_p300_on_real_muse_recordings_equals_moabb(data_root, cache_dir):
+    """P300 on the one real ERP dataset here (neurodec's EEGNotebooks reader)."""
+    from neurodec.datasets import get_dataset
+
+    if not (data_root / "EEGNotebooks_VisualP300").is_dir():
+        pytest.skip("EEGNotebooks_VisualP300 is missing")
+    ds = get_dataset("EEGNotebooks_VisualP300", data_root=data_root)
+    subject = [ds.subject_list[0]]
+    theirs = _moabb(mp.P300(), ds, subject)
+    _assert_same(nd.P300().get_data(ds, subject), theirs)
+    assert set(theirs[1]) == {"Target", "NonTarget"}
