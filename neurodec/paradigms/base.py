@@ -37,6 +37,13 @@ __all__ = ["BaseParadigm"]
 log = logging.getLogger(__name__)
 
 
+def _is_positive(value: Any) -> bool:
+    try:
+        return bool(np.isscalar(value) and float(value) > 0)
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_dataset(obj: Any) -> bool:
     try:
         from moabb.datasets.base import BaseDataset
@@ -66,9 +73,11 @@ class BaseParadigm(BaseEstimator, abc.ABC):
 
     def _check_params(self) -> None:
         fmin, fmax = self._band
-        for name, value in (("fmin", fmin), ("fmax", fmax)):
-            if value is not None and (not np.isscalar(value) or not value > 0):
-                raise InvalidInputError(f"{name} must be a positive frequency in Hz or None, got {value!r}")
+        for name, value in (("fmin", fmin), ("fmax", fmax), ("resample", self.resample)):
+            if value is not None and not _is_positive(value):
+                raise InvalidInputError(
+                    f"{name} must be a positive number in Hz or None, got {value!r}"
+                )
         if fmin is not None and fmax is not None and fmin >= fmax:
             raise InvalidInputError(f"fmin ({fmin} Hz) must be below fmax ({fmax} Hz)")
         if self.tmax is not None and self.tmin >= self.tmax:
@@ -76,13 +85,16 @@ class BaseParadigm(BaseEstimator, abc.ABC):
                 f"tmax ({self.tmax} s) must be greater than tmin ({self.tmin} s); both are "
                 "relative to the start of the dataset's task interval"
             )
-        if self.baseline is not None:
-            if len(self.baseline) != 2:
-                raise InvalidInputError(f"baseline must be a pair (start, end) in seconds, got {self.baseline!r}")
-        if self.resample is not None and not float(self.resample) > 0:
-            raise InvalidInputError(f"resample must be a positive rate in Hz or None, got {self.resample!r}")
+        if self.baseline is not None and (isinstance(self.baseline, str)
+                                          or np.ndim(self.baseline) != 1
+                                          or len(self.baseline) != 2):
+            raise InvalidInputError(
+                f"baseline must be a pair (start, end) in seconds or None, got {self.baseline!r}"
+            )
         if self.channels is not None and (isinstance(self.channels, str) or not len(self.channels)):
-            raise InvalidInputError(f"channels must be a non-empty list of names or None, got {self.channels!r}")
+            raise InvalidInputError(
+                f"channels must be a non-empty list of names or None, got {self.channels!r}"
+            )
 
     # -- what each paradigm defines ----------------------------------------
     @abc.abstractmethod

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
+
+import numpy as np
 
 from neurodec.paradigms.base import BaseParadigm
 
 __all__ = ["LeftRightImagery", "MotorImagery"]
-
-log = logging.getLogger(__name__)
 
 
 class LeftRightImagery(BaseParadigm):
@@ -109,21 +108,26 @@ class MotorImagery(BaseParadigm):
         super()._check_params()
         from neurodec.errors import InvalidInputError
 
-        if self.n_classes is not None and (int(self.n_classes) != self.n_classes or self.n_classes < 1):
-            raise InvalidInputError(f"n_classes must be a positive integer or None, got {self.n_classes!r}")
+        n = self.n_classes
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+            raise InvalidInputError(f"n_classes must be a positive integer or None, got {n!r}")
         if self.events is not None:
             if isinstance(self.events, str) or not len(self.events):
-                raise InvalidInputError(f"events must be a non-empty list of names or None, got {self.events!r}")
+                raise InvalidInputError(
+                    f"events must be a non-empty list of names or None, got {self.events!r}"
+                )
             if self.n_classes is not None and self.n_classes > len(self.events):
                 raise InvalidInputError(
-                    f"n_classes={self.n_classes} exceeds the {len(self.events)} events given {list(self.events)}"
+                    f"n_classes={self.n_classes} exceeds the {len(self.events)} events "
+                    f"given {list(self.events)}"
                 )
 
     def _events_problem(self, dataset) -> str | None:
         available = list(dataset.event_id)
         if self.events is None:
             if self.n_classes is not None and len(available) < self.n_classes:
-                return f"{dataset.code} has {len(available)} event types {available}, fewer than n_classes={self.n_classes}"
+                return (f"{dataset.code} has {len(available)} event types {available}, "
+                        f"fewer than n_classes={self.n_classes}")
             return None
         present = [e for e in self.events if e in dataset.event_id]
         need = len(self.events) if self.n_classes is None else self.n_classes

@@ -45,6 +45,8 @@ def test_events_missing_in_dataset():
         nd.LeftRightImagery().get_data(ds, [1])
     with pytest.raises(InvalidInputError, match="only"):
         nd.MotorImagery(events=["tongue", "feet"], n_classes=2).get_data(ds, [1])
+    with pytest.raises(InvalidInputError, match="positive integer"):
+        nd.MotorImagery(n_classes=1.5).get_data(ds, [1])
     with pytest.raises(InvalidInputError, match="fewer than n_classes"):
         nd.MotorImagery(n_classes=4).get_data(ds, [1])
 
@@ -53,7 +55,7 @@ def test_events_missing_in_dataset():
     "params, message",
     [({"tmax": 5.0}, "reaches past the end"),
      ({"tmin": 2.0, "tmax": 1.0}, "must be greater than tmin"), ({"fmin": 30, "fmax": 8}, "below fmax"),
-     ({"fmin": -1}, "positive"), ({"resample": 0}, "positive"), ({"channels": "C3"}, "list of names"),
+     ({"fmin": -1}, "positive"), ({"resample": 0}, "positive"), ({"resample": "fast"}, "positive"), ({"channels": "C3"}, "list of names"),
      ({"baseline": (0.0,)}, "pair")],
 )
 def test_bad_parameters(params, message):
