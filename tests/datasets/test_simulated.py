@@ -93,6 +93,12 @@ def test_other_modalities(modality, kinds):
         normals = np.array([raw.info["chs"][i]["loc"][9:12] for i in meg])
         np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0)
         assert raw.info["dev_head_t"] is not None
+        # every sensor outside the scalp, at most a few cm away from it
+        head = mne.transforms.apply_trans(raw.info["dev_head_t"], np.array(
+            [raw.info["chs"][i]["loc"][:3] for i in meg]))
+        geometry = ds.source_model(1).geometry
+        gap = np.linalg.norm(head - geometry.center, axis=1) - geometry.radius
+        assert 0.008 < gap.min() and gap.max() < 0.06
         mag = raw.get_data(picks="mag")
         assert 1e-14 < np.sqrt((mag**2).mean()) < 1e-11  # tens to thousands of fT
     else:

@@ -134,14 +134,14 @@ def _coil_frame(ez: np.ndarray) -> np.ndarray:
 
 def helmet_head_transform(geometry: HeadGeometry, translation: np.ndarray | None = None,
                           rotation: np.ndarray | None = None) -> np.ndarray:
-    """Device-to-head transform putting the head centre 1 cm below the helmet centre.
+    """Device-to-head transform putting the head centre 5 mm above the helmet centre.
 
     ``translation`` (m, head frame) and ``rotation`` (3x3) move the head from that
     nominal position (session-to-session head placement).
     """
     # Helmet sphere centre in the device frame (fitted once on the full helmet).
     helmet_center = np.array([0.0002, 0.0140, -0.0114])
-    head_center_dev = helmet_center + np.array([0.0, -0.005, -0.010])
+    head_center_dev = helmet_center + np.array([0.0, -0.005, 0.005])
     rot = np.eye(3) if rotation is None else np.asarray(rotation)
     shift = np.zeros(3) if translation is None else np.asarray(translation)
     # head = R (dev - head_center_dev) + center + shift
