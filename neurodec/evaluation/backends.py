@@ -25,7 +25,8 @@ BACKENDS = ("loky", "threading", "sequential", "dask")
 
 
 @contextlib.contextmanager
-def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = None) -> Iterator[int]:
+def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = None,
+                     scatter: list | None = None) -> Iterator[int]:
     """Context in which :class:`joblib.Parallel` uses ``backend``.
 
     Parameters
@@ -36,6 +37,9 @@ def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = No
         the number of worker processes of the local cluster.
     scheduler : str | distributed.Client | None
         Dask only: scheduler address (``"tcp://host:8786"``) or a client.
+    scatter : list | None
+        Dask only: large arguments shared by many tasks (the epochs, the shared
+        features), sent to the workers once instead of with every task.
 
     Yields
     ------
@@ -77,5 +81,6 @@ def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = No
             )
             client = stack.enter_context(distributed.Client(cluster))
         log.info("running folds on Dask scheduler %s", client.scheduler.address)
-        with parallel_config(backend="dask", client=client, wait_for_workers_timeout=60):
+        with parallel_config(backend="dask", client=client, wait_for_workers_timeout=60,
+                             scatter=scatter or None):
             yield -1

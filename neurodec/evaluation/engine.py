@@ -309,8 +309,9 @@ def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, p
     log.info("%s %s: shared features ready in %.2fs; %d tasks", code, evaluation,
              perf_counter() - t0, len(tasks))
 
+    shared = list({id(a): a for a in [*feats.values(), data.y, domains]}.values())
     with tempfile.TemporaryDirectory(prefix="neurodec-eval-") as tmp, \
-            parallel_backend(backend, n_jobs, scheduler) as jobs:
+            parallel_backend(backend, n_jobs, scheduler, scatter=shared if backend == "dask" else None) as jobs:
         if jobs != 1 and backend in ("loky",):
             feats = _as_memmaps(feats, tmp)
         bar = tqdm(total=len(tasks), desc=f"{code} {evaluation}", disable=not progress, unit="fold")

@@ -39,27 +39,35 @@ def test_scores_equal_moabb_on_fake_dataset(ours, theirs, fake_dataset, paradigm
     assert (n.metric == "roc_auc").all()
 
 
+MOTOR = ["FC3", "FC1", "FCz", "FC2", "FC4", "C5", "C3", "C1", "Cz", "C2", "C4", "C6",
+         "CP3", "CP1", "CPz", "CP2", "CP4"]
+
+
 @pytest.mark.data
 @pytest.mark.slow
-def test_scores_equal_moabb_on_physionet(data_root, tmp_path):
+def test_scores_equal_moabb_on_physionet(data_root, tmp_path, cache_dir):
+    """Whole stack: neurodec dataset + neurodec paradigm + neurodec engine vs the same
+    dataset + MOABB's paradigm + MOABB's evaluations (17 motor channels, 3 subjects)."""
+    from moabb.paradigms import LeftRightImagery as MoabbLR
     from pyriemann.classification import MDM
     from pyriemann.estimation import Covariances
     from pyriemann.tangentspace import TangentSpace
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import SVC
+    from threadpoolctl import threadpool_limits
 
     from neurodec.datasets import get_dataset
-    from neurodec.evaluation.benchmark import paradigm_for
+    from neurodec.paradigms import LeftRightImagery
 
     ds = get_dataset("PhysionetMI", data_root=data_root)
     ds.subject_list = [1, 2, 3]
-    par = paradigm_for(ds)
     pipes = {"TS+SVM": make_pipeline(Covariances("oas"), TangentSpace(), SVC(kernel="linear")),
              "MDM": make_pipeline(Covariances("oas"), MDM())}
     for ours, theirs in [(WithinSessionEvaluation, "WithinSessionEvaluation"),
                          (CrossSubjectEvaluation, "CrossSubjectEvaluation")]:
-        m = _moabb(theirs, par, ds, pipes, tmp_path)
-        n = ours(par, [ds], random_state=42, progress=False).process(pipes)
+        with threadpool_limits(1):
+            m = _moabb(theirs, MoabbLR(channels=MOTOR), ds, pipes, tmp_path)
+        n = ours(LeftRightImagery(channels=MOTOR), [ds], random_state=42, progress=False).process(pipes)
         n = n.set_index(["pipeline", "subject", "session"]).sort_index()
         assert list(m.index) == list(n.index)
         np.testing.assert_allclose(n.score.to_numpy(), m.score.to_numpy(), rtol=0, atol=1e-6)
