@@ -283,7 +283,14 @@ def write_table(args, rows: dict[str, list[dict]]) -> None:
         "",
         f"Cold: MOABB / neurodec = {moabb_s / cold:.2f}x at n_jobs=1 "
         f"({moabb_s / best['neurodec cold n_jobs=2']['seconds']:.2f}x at n_jobs=2). "
-        f"Warm (epoch cache): MOABB cold / neurodec warm = {moabb_s / warm:.1f}x.",
+        f"Warm (epoch cache): MOABB cold / neurodec warm = {moabb_s / warm:.1f}x "
+        f"(slowest warm run: {moabb_s / max(r['seconds'] for r in rows['neurodec warm']):.1f}x).",
+        "",
+        "Notes: a warm call never starts workers, so the two warm rows run the same code; their "
+        "spread is this VM's cost of faulting in the fresh 211 MiB output buffer. neurodec's n_jobs "
+        "uses threads (no worker start-up); MOABB's n_jobs=2 uses joblib's loky processes, each of "
+        "which imports MOABB/MNE/torch again before it reads anything. Peak RSS includes ~740 MiB "
+        "of imports (MOABB pulls in torch); subtract the bracketed value for the call's own memory.",
         "",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPU(s) (shared with other jobs while "
         f"measured; load average at the end {os.getloadavg()[0]:.1f}), "
