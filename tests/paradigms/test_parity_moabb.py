@@ -116,3 +116,12 @@ def test_p300_on_real_muse_recordings_equals_moabb(data_root, cache_dir):
     theirs = _moabb(mp.P300(), ds, subject)
     _assert_same(nd.P300().get_data(ds, subject), theirs)
     assert set(theirs[1]) == {"Target", "NonTarget"}
+
+
+@pytest.mark.parametrize("stim", [True, False], ids=["stim-channel", "annotations"])
+def test_interval_not_starting_at_the_cue_equals_moabb(stim):
+    ds = fake(stim=stim, n_subjects=1)
+    ds.interval = [0.5, 2.5]  # like BNCI2014_001's [2, 6]: the task starts after the cue
+    params = {"tmin": 0.25, "tmax": 1.5, "baseline": (-0.5, 0.0)}
+    ours = nd.LeftRightImagery(cache=False, **params).get_data(ds, [1])
+    _assert_same(ours, _moabb(mp.LeftRightImagery(**params), ds, [1]))
