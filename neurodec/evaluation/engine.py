@@ -49,7 +49,7 @@ from neurodec.evaluation.metrics import default_metric_name, get_metric
 from neurodec.evaluation.splitters import Fold
 from neurodec.evaluation.store import ResultsStore
 
-__all__ = ["run_protocol", "domain_steps", "DomainwisePredictor"]
+__all__ = ["run_protocol", "domain_steps", "DomainwisePredictor", "plan_shared_prefixes"]
 
 log = logging.getLogger(__name__)
 
@@ -121,50 +121,107 @@ class DomainwisePredictor(ClassifierMixin, BaseEstimator):
 
 
 # --------------------------------------------------------------------------- one task
-def _fit_and_score(
+def _fit_and_score_shared(
     features: np.ndarray,
     y: np.ndarray,
     domains: np.ndarray,
-    estimator: Any,
+    prefix: list[tuple[str, Any]] | None,
+    members: list[tuple[str, Any, dict | None]],
     train: np.ndarray,
     groups: list[tuple[np.ndarray, int, str]],
     metric: str,
-    param_grid: dict | None,
     random_state: int | None,
-) -> list[dict]:
-    """Fit ``estimator`` on ``train`` and score it on each test group."""
+) -> dict[str, list[dict]]:
+    """Fit a shared fitted ``prefix`` once on ``train``, then each member's tail.
+
+    The prefix is fitted and applied exactly as a Pipeline would (``fit_transform``
+    on the training fold, ``transform`` on the test fold), so each member scores as
+    the whole pipeline would. Returns the rows of each member, by name.
+    """
     le = LabelEncoder().fit(y[train])
-    model = clone(estimator)
+    y_train = le.transform(y[train])
     scorer = get_metric(metric)
-    if param_grid:
-        inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
-        model = GridSearchCV(model, param_grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
-    names = domain_steps(model)
-    fit_params = _domain_fit_params(names, domains[train]) if names else {}
     X_train = np.asarray(features[train])
-    t0 = perf_counter()
-    model.fit(X_train, le.transform(y[train]), **fit_params)
-    fit_time = perf_counter() - t0
-    rows = []
-    for pos, subject, session in groups:
-        X_test = np.asarray(features[pos])
-        y_test = le.transform(y[pos])
-        scored = DomainwisePredictor(model, domains[pos]) if names else model
+    tests = [np.asarray(features[pos]) for pos, _, _ in groups]
+    prefix_fit = 0.0
+    prefix_predict = [0.0] * len(groups)
+    if prefix:
+        pre = Pipeline([(n, clone(s)) for n, s in prefix])
         t0 = perf_counter()
-        score = float(scorer(scored, X_test, y_test))
-        rows.append(
-            {
-                "subject": int(subject),
-                "session": str(session),
-                "score": score,
-                "time": fit_time,
-                "predict_time": perf_counter() - t0,
-                "n_train": int(len(train)),
-                "n_test": int(len(pos)),
-                "n_classes": int(len(np.unique(y_test))),
-            }
-        )
-    return rows
+        X_train = pre.fit_transform(X_train, y_train)
+        prefix_fit = perf_counter() - t0
+        for i, X_test in enumerate(tests):
+            t0 = perf_counter()
+            tests[i] = pre.transform(X_test)
+            prefix_predict[i] = perf_counter() - t0
+    out: dict[str, list[dict]] = {}
+    for name, estimator, grid in members:
+        model = clone(estimator)
+        if grid:
+            inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
+            model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
+        names = domain_steps(model)
+        fit_params = _domain_fit_params(names, domains[train]) if names else {}
+        t0 = perf_counter()
+        model.fit(X_train, y_train, **fit_params)
+        fit_time = prefix_fit + perf_counter() - t0
+        rows = []
+        for (pos, subject, session), X_test, pre_t in zip(groups, tests, prefix_predict):
+            y_test = le.transform(y[pos])
+            scored = DomainwisePredictor(model, domains[pos]) if names else model
+            t0 = perf_counter()
+            score = float(scorer(scored, X_test, y_test))
+            rows.append(
+                {
+                    "subject": int(subject),
+                    "session": str(session),
+                    "score": score,
+                    "time": fit_time,
+                    "predict_time": pre_t + perf_counter() - t0,
+                    "n_train": int(len(train)),
+                    "n_test": int(len(pos)),
+                    "n_classes": int(len(np.unique(y_test))),
+                }
+            )
+        out[name] = rows
+    return out
+
+
+def plan_shared_prefixes(rests: Mapping[str, tuple[str | None, Any]]) -> list[tuple[list | None, dict]]:
+    """Group pipelines whose fitted steps start the same way.
+
+    Parameters
+    ----------
+    rests : dict name -> (head_key, rest)
+        Each pipeline's shared-head key and remaining estimator; only pipelines
+        eligible for sharing (no grid, no domain steps) should be given.
+
+    Returns
+    -------
+    list of (prefix, tails)
+        ``prefix``: the common fitted steps (``None`` for a pipeline alone) and
+        ``tails``: name -> the estimator fitted after it.
+    """
+    buckets: dict[tuple, list[str]] = defaultdict(list)
+    plans: list[tuple[list | None, dict]] = []
+    for name, (head_key, rest) in rests.items():
+        if isinstance(rest, Pipeline) and len(rest.steps) >= 2:
+            buckets[(head_key, content_hash([rest.steps[0]]))].append(name)
+        else:
+            plans.append((None, {name: rest}))
+    for names in buckets.values():
+        if len(names) == 1:
+            plans.append((None, {names[0]: rests[names[0]][1]}))
+            continue
+        steps = [rests[n][1].steps for n in names]
+        limit = min(len(st) for st in steps) - 1
+        length = 0
+        while length < limit and len({content_hash([st[length]]) for st in steps}) == 1:
+            length += 1
+        prefix = list(steps[0][:length])
+        tails = {n: Pipeline(st[length:]) if len(st) - length > 1 else st[-1][1] for n, st in zip(names, steps)}
+        plans.append((prefix, tails))
+    return plans
 
 
 def _score_groups(fold: Fold, metadata: pd.DataFrame) -> list[tuple[np.ndarray, int, str]]:
@@ -278,62 +335,74 @@ def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, p
     done = store.done_tasks(code, evaluation, context)
     n_channels = int(data.X.shape[1]) if data.X.ndim >= 2 else 0
 
-    heads = {}
-    tasks = []
-    remaining: dict[tuple[str, int], int] = defaultdict(int)
+    heads, alone, eligible = {}, {}, {}
     for name, est in pipelines.items():
-        key = keys[name]
         grid = param_grid.get(name)
         tuned = {p.split("__")[0] for p in (grid or {})}
         head, rest, head_key = split_stateless_head(est, tuned=tuned)
         heads[name] = (head, head_key)
+        if grid or domain_steps(rest):
+            alone[name] = rest
+        else:
+            eligible[name] = (head_key, rest)
+    plans = [(None, {n: r}) for n, r in alone.items()] + plan_shared_prefixes(eligible)
+
+    tasks = []
+    remaining: dict[tuple[str, int], int] = defaultdict(int)
+    for prefix, tails in plans:
         for fold in folds:
-            if (key, _task_id(fold)) in done:
-                continue
-            unit = fold.subject if per_subject else -1
-            remaining[(key, unit)] += 1
-            tasks.append((name, key, rest, fold))
+            pending = [n for n in tails if (keys[n], _task_id(fold)) not in done]
+            for n in pending:
+                remaining[(keys[n], fold.subject if per_subject else -1)] += 1
+            if pending:
+                tasks.append((prefix, {n: tails[n] for n in pending}, fold))
+    units = set(subjects) if per_subject else {-1}
     for name in pipelines:
-        unit_keys = {u for (k, u) in remaining if k == keys[name]}
-        units = set(subjects) if per_subject else {-1}
-        for u in units - unit_keys:  # nothing left to do for these
+        busy = {u for (k, u) in remaining if k == keys[name]}
+        for u in units - busy:  # nothing left to do for these
             store.mark_complete(code, evaluation, context, keys[name], u)
     if not tasks:
         return
+    n_fits = sum(len(t[1]) for t in tasks)
 
     t0 = perf_counter()
     feats: dict[str, np.ndarray] = {}
     with threadpool_limits(limits=1):
         for name, (head, head_key) in heads.items():
             feats[name] = data.features(head, head_key)
-    log.info("%s %s: shared features ready in %.2fs; %d tasks", code, evaluation,
-             perf_counter() - t0, len(tasks))
+    log.info("%s %s: shared features ready in %.2fs; %d pipeline-folds in %d tasks", code, evaluation,
+             perf_counter() - t0, n_fits, len(tasks))
 
     shared = list({id(a): a for a in [*feats.values(), data.y, domains]}.values())
     with tempfile.TemporaryDirectory(prefix="neurodec-eval-") as tmp, \
             parallel_backend(backend, n_jobs, scheduler, scatter=shared if backend == "dask" else None) as jobs:
         if jobs != 1 and backend in ("loky",):
             feats = _as_memmaps(feats, tmp)
-        bar = tqdm(total=len(tasks), desc=f"{code} {evaluation}", disable=not progress, unit="fold")
+        bar = tqdm(total=n_fits, desc=f"{code} {evaluation}", disable=not progress, unit="fold")
         parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
         calls = (
             delayed(_tagged)(
-                (name, key, fold), feats[name], data.y, domains, rest, fold.train,
-                _score_groups(fold, meta), metric_name, param_grid.get(name), random_state,
+                fold, feats[next(iter(tails))], data.y, domains, prefix,
+                [(n, est, param_grid.get(n)) for n, est in tails.items()], fold.train,
+                _score_groups(fold, meta), metric_name, random_state,
             )
-            for name, key, rest, fold in tasks
+            for prefix, tails, fold in tasks
         )
-        for (name, key, fold), rows in parallel(calls):
-            for row in rows:
-                row.update(dataset=code, pipeline=name, pipeline_key=key, evaluation=evaluation,
-                           context=context, fold=fold.fold, task=_task_id(fold),
-                           metric=metric_name, n_channels=n_channels)
-            store.add(rows)
+        for fold, by_name in parallel(calls):
+            rows = []
+            for name, part in by_name.items():
+                for row in part:
+                    row.update(dataset=code, pipeline=name, pipeline_key=keys[name], evaluation=evaluation,
+                               context=context, fold=fold.fold, task=_task_id(fold),
+                               metric=metric_name, n_channels=n_channels)
+                rows += part
+            store.add(rows)  # one durable transaction per task
             unit = fold.subject if per_subject else -1
-            remaining[(key, unit)] -= 1
-            if remaining[(key, unit)] == 0:
-                store.mark_complete(code, evaluation, context, key, unit)
-            bar.update(1)
+            for name in by_name:
+                remaining[(keys[name], unit)] -= 1
+                if remaining[(keys[name], unit)] == 0:
+                    store.mark_complete(code, evaluation, context, keys[name], unit)
+            bar.update(len(by_name))
         bar.close()
 
 
@@ -342,7 +411,7 @@ def _tagged(tag, *args):
     # Multi-threaded BLAS on the many small matrices of a fold (eigh of 64x64
     # covariances) is many times slower than one thread, worst on a busy machine.
     with threadpool_limits(limits=1):
-        return tag, _fit_and_score(*args)
+        return tag, _fit_and_score_shared(*args)
 
 
 def _as_memmaps(feats: dict[str, np.ndarray], folder: str) -> dict[str, np.ndarray]:

@@ -104,3 +104,36 @@ def test_bad_input_is_reported(fake_dataset, paradigm, pipelines):
     one_session = FakeDataset(["left_hand", "right_hand"], n_subjects=2, n_sessions=1, n_runs=1)
     with pytest.raises(InvalidInputError, match="cross-session needs at least 2"):
         CrossSessionEvaluation(paradigm, [one_session])
+
+
+def test_fitted_prefix_shared_between_pipelines_gives_same_scores(fake_dataset, paradigm, monkeypatch):
+    from pyriemann.estimation import Covariances
+    from pyriemann.tangentspace import TangentSpace
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    import neurodec.evaluation.engine as engine
+    from neurodec.evaluation.engine import plan_shared_prefixes
+
+    pipes = {
+        "TS+LR": make_pipeline(Covariances("oas"), TangentSpace(), LogisticRegression()),
+        "TS+SVM": make_pipeline(Covariances("oas"), TangentSpace(), SVC(kernel="linear")),
+    }
+    rests = {n: (split_stateless_head(p)[2], split_stateless_head(p)[1]) for n, p in pipes.items()}
+    plans = plan_shared_prefixes(rests)
+    assert len(plans) == 1
+    prefix, tails = plans[0]
+    assert [n for n, _ in prefix] == ["tangentspace"] and set(tails) == set(pipes)
+
+    clear_memory_cache()
+    calls = []
+    real = engine._fit_and_score_shared
+    monkeypatch.setattr(engine, "_fit_and_score_shared",
+                        lambda *a: calls.append(len(a[4])) or real(*a))
+    shared = CrossSessionEvaluation(paradigm, [fake_dataset], progress=False).process(pipes)
+    assert calls and all(c == 2 for c in calls)  # both pipelines in one task per fold
+    alone = [CrossSessionEvaluation(paradigm, [fake_dataset], progress=False).process({n: p})
+             for n, p in pipes.items()]
+    for df in alone:
+        name = df.pipeline.iloc[0]
+        np.testing.assert_array_equal(shared[shared.pipeline == name].score.to_numpy(), df.score.to_numpy())

@@ -62,8 +62,9 @@ def test_store_rejects_garbage_file(tmp_path):
 def test_rerun_computes_only_missing_folds(fake_dataset, paradigm, pipelines, tmp_path, monkeypatch):
     clear_memory_cache()
     calls = []
-    real = engine._fit_and_score
-    monkeypatch.setattr(engine, "_fit_and_score", lambda *a: calls.append(1) or real(*a))
+    real = engine._fit_and_score_shared
+    monkeypatch.setattr(engine, "_fit_and_score_shared",
+                        lambda *a: calls.extend(m[0] for m in a[4]) or real(*a))
     ev = dict(random_state=1, results=tmp_path, progress=False)
     first = WithinSessionEvaluation(paradigm, [fake_dataset], **ev).process_folds(pipelines)
     assert len(calls) == len(first) == 3 * 2 * 5 * 2
@@ -115,8 +116,8 @@ from _slow_steps import SlowLogReg
 from neurodec.evaluation import WithinSessionEvaluation
 import neurodec.evaluation.engine as engine
 calls = []
-real = engine._fit_and_score
-engine._fit_and_score = lambda *a: calls.append(1) or real(*a)
+real = engine._fit_and_score_shared
+engine._fit_and_score_shared = lambda *a: calls.extend(m[0] for m in a[4]) or real(*a)
 ds = FakeDataset(["left_hand", "right_hand"], n_subjects=3, n_sessions=2, n_runs=1, duration=30,
                  n_events=30, seed=3)
 pipe = {{"slow": make_pipeline(Covariances("oas"), TangentSpace(), SlowLogReg(delay={delay}))}}
@@ -128,7 +129,7 @@ print("fits", len(calls))
 
 @pytest.mark.slow
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
-    real_fit = engine._fit_and_score
+    real_fit = engine._fit_and_score_shared
 
     def script(results, delay):
         return SCRIPT.format(here=str(HERE), results=str(results), delay=delay)
@@ -158,7 +159,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
     # the uninterrupted reference, in this process (same seed, same model, no delay)
     clean = tmp_path / "clean"
     exec(compile(script(clean, 0.0), "<clean>", "exec"), {})
-    engine._fit_and_score = real_fit
+    engine._fit_and_score_shared = real_fit
     cols = ["subject", "session", "fold", "score"]
     final_df = ResultsStore(killed).to_frame()
     final = final_df[cols].sort_values(cols[:-1]).reset_index(drop=True)
