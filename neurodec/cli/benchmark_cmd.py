@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["benchmark", "MultiValueOption", "print_summary"]
+__all__ = ["benchmark", "MultiValueOption", "print_summary", "quiet_libraries"]
 
 
 class MultiValueOption(click.Option):
@@ -33,11 +33,25 @@ class MultiValueOption(click.Option):
             opt.process = process
 
     def type_cast_value(self, ctx, value):
-        values = super().type_cast_value(ctx, value)
-        out = []
-        for v in values or ():
-            out.extend(p for p in str(v).split(",") if p)
-        return tuple(out)
+        raw = []
+        for v in value or ():
+            raw.extend(p for p in str(v).split(",") if p) if isinstance(v, str) else raw.append(v)
+        return super().type_cast_value(ctx, tuple(raw))
+
+
+def quiet_libraries() -> None:
+    """Hide MNE/MOABB chatter and deprecation warnings unless -v was given."""
+    import logging
+    import warnings
+
+    if logging.getLogger("neurodec").getEffectiveLevel() > logging.INFO:
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="mne")
+        logging.getLogger("moabb").setLevel(logging.ERROR)
+        import mne
+
+        mne.set_log_level("ERROR")
 
 
 def print_summary(result) -> None:
@@ -74,6 +88,7 @@ def print_summary(result) -> None:
 def benchmark(pipelines_path, datasets, evaluations, data_root, results_dir, subjects, paradigm, n_jobs,
               random_state, metric, backend, scheduler, overwrite, no_plots):
     """Evaluate pipelines on datasets (MOABB protocols); resumable, prints a summary."""
+    quiet_libraries()
     from neurodec.config import pipelines_dir
     from neurodec.errors import InvalidInputError
     from neurodec.evaluation.benchmark import load_datasets, resolve_evaluations, run_benchmark

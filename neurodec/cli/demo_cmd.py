@@ -59,12 +59,10 @@ def demo_dataset(n_subjects: int = 3, n_sessions: int = 2, seed: int = 42):
 @click.option("--n-jobs", type=int, default=1, show_default=True)
 def demo(results_dir, subjects, sessions, n_jobs):
     """Run a small benchmark on the simulated dataset and print the results table."""
-    from neurodec.cli.benchmark_cmd import print_summary
+    from neurodec.cli.benchmark_cmd import print_summary, quiet_libraries
     from neurodec.evaluation.benchmark import run_benchmark
 
-    import mne
-
-    mne.set_log_level("ERROR")
+    quiet_libraries()
     t0 = time.perf_counter()
     dataset = demo_dataset(subjects, sessions)
     click.echo(f"neurodec demo: {dataset.code}, {subjects} subjects x {sessions} sessions, "

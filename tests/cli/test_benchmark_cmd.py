@@ -81,3 +81,17 @@ def test_bad_yaml_and_missing_results_exit_2(fake_registry, tmp_path, capsys):
     assert main(["pipelines", str(tmp_path / "nowhere")]) == 2
     assert main(["results", str(tmp_path / "empty")]) == 2
     assert "no results store" in capsys.readouterr().err
+
+
+def test_multi_value_options_parse_spaces_commas_and_ints(monkeypatch, tmp_path):
+    seen = {}
+
+    def load(names, data_root=None, subjects=None):
+        seen.update(names=names, subjects=subjects)
+        raise bench.InvalidInputError("stop here")
+
+    monkeypatch.setattr(bench, "load_datasets", load)
+    code = main(["benchmark", "--pipelines", str(PIPES), "--datasets", "A,B", "C", "--subjects", "1,2", "3",
+                 "--results", str(tmp_path)])
+    assert code == 2
+    assert list(seen["names"]) == ["A", "B", "C"] and seen["subjects"] == [1, 2, 3]
