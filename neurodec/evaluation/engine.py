@@ -8,7 +8,9 @@ For each dataset the engine
    fold and evaluation of the process;
 3. computes the stateless head of each pipeline (e.g. covariance matrices) once
    for all trials and shares it between folds and between pipelines with the
-   same head (:mod:`neurodec.evaluation.features`);
+   same head (:mod:`neurodec.evaluation.features`), and fits the fitted steps
+   that several pipelines start with (e.g. the tangent space of TS+LR and
+   TS+SVM) once per fold (:func:`plan_shared_prefixes`);
 4. fans the (pipeline, fold) tasks out through joblib (or Dask via joblib), each
    with a single BLAS thread (parallelism is across tasks), and
    appends each task's rows to the store as soon as it finishes.

@@ -137,3 +137,13 @@ def test_fitted_prefix_shared_between_pipelines_gives_same_scores(fake_dataset, 
     for df in alone:
         name = df.pipeline.iloc[0]
         np.testing.assert_array_equal(shared[shared.pipeline == name].score.to_numpy(), df.score.to_numpy())
+
+
+def test_cross_subject_with_target_calibration(fake_dataset, paradigm, pipelines):
+    one = {"MDM": pipelines["MDM"]}
+    plain = CrossSubjectEvaluation(paradigm, [fake_dataset], progress=False).process(one)
+    cal = CrossSubjectEvaluation(paradigm, [fake_dataset], n_calibration=4, random_state=0,
+                                 progress=False).process(one)
+    assert (cal.evaluation == "CrossSubjectCalibrated").all()
+    assert (cal.n_samples.to_numpy() == plain.n_samples.to_numpy() + 8).all()
+    assert (cal.n_samples_test.to_numpy() == plain.n_samples_test.to_numpy() - 4).all()
