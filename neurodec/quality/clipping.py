@@ -131,6 +131,11 @@ def clipping_report(
     limit : float
         Rail magnitude in µV.
 
+    Raises
+    ------
+    InvalidInputError
+        A subject that the dataset does not have.
+
     Returns
     -------
     DataFrame
@@ -142,7 +147,9 @@ def clipping_report(
     """
     import mne
 
-    subjects = list(dataset.subject_list) if subjects is None else list(subjects)
+    from neurodec.datasets.base import check_subjects
+
+    subjects = check_subjects(dataset, subjects)
     codes = np.array(sorted({int(c) for v in dataset.event_id.values() for c in np.atleast_1d(v)}))
     unit = float(getattr(dataset, "unit_factor", 1e6))
     rows = []
@@ -159,6 +166,9 @@ def clipping_report(
                 first = int(round(dataset.interval[0] * sfreq))
                 last = int(round(dataset.interval[1] * sfreq))
                 hit = clipped_epochs(mask, events[:, 0] - raw.first_samp, first, last)
+                if mask.any():
+                    log.info("subject %s session %s run %s: %d clipped samples, %d epoch(s) touched",
+                             subject, session, run, int(mask.sum()), int(hit.sum()))
                 names = [raw.ch_names[i] for i in mne.pick_types(raw.info, eeg=True)]
                 rows.append(
                     {

@@ -84,3 +84,9 @@ def test_real_saturated_run_rejected_identically(data_root, tmp_root):
     mask = clipped_samples(raw.get_data(picks="eeg") * 1e6)
     hit = clipped_epochs(mask, events[:, 0] - raw.first_samp, 0, 205)[: len(X0)]
     np.testing.assert_allclose(Xn, X0[~hit])
+
+
+def test_report_rejects_unknown_subject(tmp_root):
+    place(tmp_root, 4, 1, "data_2018-04-22-21.41.19.csv", synthetic_run(n=1536))
+    with pytest.raises(InvalidInputError, match="9"):
+        clipping_report(get_dataset(NAME, data_root=tmp_root), subjects=[9])
