@@ -291,6 +291,17 @@ Mean score per pipeline:
 
 {chr(10).join(per_pipe)}
 
+Where the time goes: in both engines the fold fits dominate, mostly `eigh` inside pyriemann's
+Riemannian means (`TangentSpace.fit`, `MDM.fit`) on each training fold. That work depends on the
+fold's training set and cannot be shared without changing the scores. What neurodec shares is the
+rest: epoching (once for all evaluations in a process), the stateless pipeline heads (covariances,
+augmented covariances: once for all trials, reused by every fold and by pipelines with the same head)
+and fitted leading steps common to several pipelines (once per fold; none of the three pipelines here
+share one). neurodec's engine also runs every fold with one BLAS thread and parallelises across folds;
+MOABB leaves BLAS multi-threaded, which on this busy 2-core machine makes its small-matrix `eigh` calls
+many times slower (compare `evaluation_vs_moabb.md`, BLAS pinned for both, with
+`evaluation_vs_moabb_default_blas.md`, each engine with its own defaults).
+
 ## Resume after SIGKILL
 
 {resume_md}
