@@ -95,3 +95,27 @@ def test_multi_value_options_parse_spaces_commas_and_ints(monkeypatch, tmp_path)
                  "--results", str(tmp_path)])
     assert code == 2
     assert list(seen["names"]) == ["A", "B", "C"] and seen["subjects"] == [1, 2, 3]
+
+
+def test_results_compare_two_pipelines_across_datasets(tmp_path, capsys):
+    import numpy as np
+
+    from neurodec.evaluation import ResultsStore
+
+    rng = np.random.RandomState(0)
+    store = ResultsStore(tmp_path)
+    for ds in ("A", "B"):
+        for s in range(1, 7):
+            base = rng.uniform(0.6, 0.8)
+            for p, off in (("good", 0.1), ("bad", 0.0)):
+                store.add([dict(dataset=ds, subject=s, session="0", pipeline=p, pipeline_key=f"{p}@x",
+                                evaluation="WithinSession", context="c", fold=0, task=f"{s}|0|0",
+                                metric="roc_auc", score=base + off + rng.normal(0, 0.01), time=0.1,
+                                predict_time=0.0, n_train=10, n_test=2, n_classes=2, n_channels=3)])
+    store.close()
+    assert main(["results", str(tmp_path), "compare"]) == 0
+    out = capsys.readouterr().out
+    assert "permutation" in out and "meta-analysis across datasets" in out
+    assert "bad > good" in out
+    assert main(["results", str(tmp_path), "plot"]) == 0
+    assert (tmp_path / "forest_bad_vs_good.png").exists()
