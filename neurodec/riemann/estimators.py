@@ -136,8 +136,8 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
     cv : int, default=3
         Inner folds of the supervised selectors.
     sample_ratio : float, default=2.0
-        Fast selector only: skip candidates with fewer than ``sample_ratio * order * C``
-        samples left after embedding.
+        Selectors "fast" and "ami-fnn": skip (fast) or cap (ami-fnn) orders that leave
+        fewer than ``sample_ratio * order * C`` samples after embedding; 0 disables.
     random_state : int or None, default=0
         Seed of the selectors' inner folds / subsampling.
 
@@ -235,7 +235,8 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
             options = dict(orders=orders, lags=lags, cv=self.cv, estimator=self.estimator,
                            random_state=self.random_state)
         else:
-            options = dict(max_lag=max(lags), max_order=max(orders), random_state=self.random_state)
+            options = dict(max_lag=max(lags), max_order=max(orders), sample_ratio=self.sample_ratio,
+                           random_state=self.random_state)
         choice = _select(X, y, self.selection, **options)
         self.selection_ = choice
         self.order_ = choice.order if auto_order else int(self.order)
@@ -337,3 +338,4 @@ class Recentering(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, domains=None):
         """``fit(X, y, domains)`` then ``transform(X, domains)``."""
         return self.fit(X, y, domains=domains).transform(X, domains=domains)
+

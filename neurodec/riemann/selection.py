@@ -449,12 +449,17 @@ def select_ami_fnn(
     n_bins: int = 16,
     e1_threshold: float = 0.9,
     n_series: int = 64,
+    sample_ratio: float = 2.0,
     random_state: int | None = 0,
 ) -> EmbeddingChoice:
     """The paper's unsupervised estimate: lag from the first AMI minimum, order from Cao's E1.
 
     The order is the smallest ``d`` with ``E1(d) >= e1_threshold`` (adding a dimension no
-    longer unfolds the trajectory), capped so that the embedding fits the trials.
+    longer unfolds the trajectory), capped so that the embedding fits the trials and, unless
+    ``sample_ratio`` is 0, so that at least ``sample_ratio * order * C`` samples remain
+    (the paper has no such cap; without it 64-channel data at 160 Hz get orders of 7+,
+    i.e. 450-dimensional, badly conditioned matrices that are slow to classify).
+    ``details["order_uncapped"]`` keeps Cao's own choice.
     """
     X = _check_signals(X)
     n_times = X.shape[-1]
@@ -471,7 +476,13 @@ def select_ami_fnn(
     e1 = cao_e1(X, lag, max_order, n_series, random_state)
     above = np.flatnonzero(e1 >= e1_threshold)
     order = int(above[0] + 1) if above.size else max_order
-    return EmbeddingChoice(order=order, lag=int(lag), details={"ami": ami, "e1": e1})
+    uncapped = order
+    n_channels = X.shape[1]
+    while order > 1 and not feasible(order, lag, n_channels, n_times, sample_ratio):
+        order -= 1
+    return EmbeddingChoice(
+        order=order, lag=int(lag), details={"ami": ami, "e1": e1, "order_uncapped": uncapped}
+    )
 
 
 # --------------------------------------------------------------------------- grid
