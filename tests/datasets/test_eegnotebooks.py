@@ -5,7 +5,7 @@ from __future__ import annotations
 import mne
 import numpy as np
 import pytest
-from _muse_factory import HEADER_2018, muse_rows, muse_text, write_muse
+from tests.datasets._muse_factory import HEADER_2018, muse_rows, muse_text, write_muse
 from moabb.paradigms import P300
 
 from neurodec.datasets import get_dataset
