@@ -188,14 +188,14 @@ def write(path, args, rows, grid, toeplitz):
         f"- Command: `{args.command}`",
         f"- Machine: {_machine()} (shared with other jobs: wall times are noisy; CPU = process time)",
         f"- Versions: {_versions()}",
-        f"- Subjects: {sorted(df.subject.unique().tolist())} (subset of the 20, see notes); 5-fold "
+        f"- Subjects: {sorted(df.subject.unique().tolist())}; 5-fold "
         f"StratifiedKFold(shuffle=True, random_state={args.seed}) per subject, as MOABB's WithinSessionEvaluation",
         "",
         "| pipeline | ROC-AUC mean ± std over subjects | subjects | CPU s (all folds) | wall s |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for name, r in agg.iterrows():
-        lines.append(f"| {name} | {r['mean']:.3f} ± {r['std']:.3f} | {r['n']} | {r['cpu']:.1f} | {r['wall']:.1f} |")
+        lines.append(f"| {name} | {r['mean']:.3f} ± {r['std']:.3f} | {int(r['n'])} | {r['cpu']:.1f} | {r['wall']:.1f} |")
     lines += ["", "Per subject:", "", "| pipeline | " + " | ".join(f"S{s}" for s in sorted(df.subject.unique())) + " |",
               "| --- |" + " ---: |" * df.subject.nunique()]
     for name in agg.index:
