@@ -36,19 +36,11 @@ def demo_pipelines() -> dict:
 
 
 def demo_dataset(n_subjects: int = 3, n_sessions: int = 2, seed: int = 42):
-    """The simulated motor-imagery dataset in a small configuration (MOABB's
-    FakeDataset if the simulator is not available)."""
-    try:
-        from neurodec.datasets import get_dataset
+    """The simulated motor-imagery dataset in a small configuration."""
+    from neurodec.datasets import get_dataset
 
-        return get_dataset("SimulatedMI", n_subjects=n_subjects, n_sessions=n_sessions, n_runs=1,
-                           n_trials=40, n_eeg_channels=32, seed=seed)
-    except Exception as exc:  # noqa: BLE001 - the demo must run; say what replaced it
-        log.warning("SimulatedMI unavailable (%s); using MOABB's FakeDataset", exc)
-        from moabb.datasets.fake import FakeDataset
-
-        return FakeDataset(["left_hand", "right_hand"], n_subjects=n_subjects, n_sessions=n_sessions,
-                           n_runs=1, duration=60, seed=seed)
+    return get_dataset("SimulatedMI", n_subjects=n_subjects, n_sessions=n_sessions, n_runs=1,
+                       n_trials=40, n_eeg_channels=32, seed=seed)
 
 
 @click.command("demo")
