@@ -16,20 +16,23 @@ from neurodec.evaluation.pipelines import load_pipelines, read_pipeline_specs
 EXPECTED = {
     "XdawnCov+MDM", "XdawnCov+TS+LR", "ERPCov+MDM", "Decimated+sLDA",
     "XdawnCov+Recenter+TS+LR", "XdawnCov+Recenter+MDM",
+    "LatAlign+XdawnCov+TS+LR", "LatAlign+XdawnCov+MDM",
 }
 RECENTERED = {"XdawnCov+Recenter+TS+LR", "XdawnCov+Recenter+MDM"}
+#: pipelines that start with LatencyAlignment: they need epochs with a 26-sample margin
+LATENCY = {"LatAlign+XdawnCov+TS+LR", "LatAlign+XdawnCov+MDM"}
 
 
 def _p300_files():
     return sorted(pipelines_dir().glob("p300_*.yml"))
 
 
-def _synthetic(n=240, seed=0, gain=1.0, shift=0.0):
-    """4-channel epochs (0.8 s at 256 Hz); targets carry a bump at 350 ms."""
+def _synthetic(n=240, seed=0, gain=1.0, shift=0.0, tmin=0.0):
+    """4-channel epochs (tmin to 0.8 s at 256 Hz); targets carry a bump at 350 ms."""
     rng = np.random.default_rng(seed)
-    t = np.arange(206) / 256
+    t = np.arange(int(round(tmin * 256)), 206) / 256
     y = np.where(rng.random(n) < 0.25, "Target", "NonTarget")
-    X = rng.normal(0, 5, size=(n, 4, 206))
+    X = rng.normal(0, 5, size=(n, 4, len(t)))
     bump = 4 * np.exp(-0.5 * ((t - 0.35) / 0.05) ** 2)
     X[y == "Target"] += np.array([-1, 0.3, 0.3, -1])[:, None] * bump
     X = X * np.array([gain, 1, 1, gain])[:, None] + shift
@@ -56,16 +59,20 @@ def test_recentering_pipelines_declare_domains():
     pipes = load_pipelines(pipelines_dir(), paradigm="P300")
     for name, pipe in pipes.items():
         assert (domain_steps(pipe) == ["recentering"]) == (name in RECENTERED), name
+        assert (domain_steps(pipe) == ["latencyalignment"]) == (name in LATENCY), name
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_pipeline_decodes_a_synthetic_p300(name):
     pipe = load_pipelines(pipelines_dir(), paradigm="P300")[name]
-    X, y = _synthetic(seed=1)
-    Xt, yt = _synthetic(seed=2)
+    tmin = -0.1 if name in LATENCY else 0.0
+    X, y = _synthetic(seed=1, tmin=tmin)
+    Xt, yt = _synthetic(seed=2, tmin=tmin)
     labels = (y == "Target").astype(int)
     if name in RECENTERED:
         pipe.fit(X, labels, recentering__domains=np.zeros(len(X), int))
+    elif name in LATENCY:
+        pipe.fit(X, labels, latencyalignment__domains=np.zeros(len(X), int))
     else:
         pipe.fit(X, labels)
     auc = roc_auc_score(yt == "Target", pipe.predict_proba(Xt)[:, 1])
