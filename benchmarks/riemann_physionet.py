@@ -4,7 +4,7 @@ Left vs right hand imagery, 8-35 Hz, 5-fold stratified CV per subject-session wi
 same folds as MOABB's ``WithinSessionEvaluation`` (``StratifiedKFold(5, shuffle=True,
 random_state)``). neurodec rows run the YAML pipelines in ``pipelines/``; reference rows
 run MOABB's ``WithinSessionEvaluation`` on the same data with MOABB's own
-``AugmentedDataset`` ACM pipeline and pyRiemann's TS+SVM. A second table times the
+``AugmentedDataset`` ACM pipeline and pyRiemann's TS+SVM, TS+LR, MDM and CSP+LDA. A second table times the
 paper's nested grid search against the fast selector on one outer fold.
 
 Writes ``benchmarks/results/riemann_physionet.md``.
@@ -93,15 +93,19 @@ def run_neurodec(X, y, meta, names, seed):
 
 
 def run_moabb(data_root, subjects, seed, acm_subjects):
-    """MOABB's WithinSessionEvaluation with MOABB's ACM and pyRiemann's TS+SVM."""
+    """MOABB's WithinSessionEvaluation with MOABB's ACM and pyRiemann's pipelines."""
     os.environ["MOABB_DOWNLOAD_PROVIDER"] = "upstream"
     os.environ["MNE_DATA"] = str(Path(data_root) / "PhysionetMI")
     from moabb.datasets import PhysionetMI
     from moabb.evaluations import WithinSessionEvaluation
     from moabb.paradigms import LeftRightImagery
     from moabb.pipelines.features import AugmentedDataset
+    from pyriemann.classification import MDM
     from pyriemann.estimation import Covariances
+    from pyriemann.spatialfilters import CSP
     from pyriemann.tangentspace import TangentSpace
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import SVC
 
@@ -115,6 +119,11 @@ def run_moabb(data_root, subjects, seed, acm_subjects):
         "MOABB ACM(4,5)+TS+SVM [AugmentedDataset, cov]": make_pipeline(
             AugmentedDataset(order=4, lag=5), Covariances("cov"), TangentSpace(metric="riemann"), SVC(kernel="rbf")),
         "pyRiemann TS+SVM": make_pipeline(Covariances("oas"), TangentSpace(metric="riemann"), SVC(kernel="rbf")),
+        "pyRiemann TS+LR": make_pipeline(Covariances("oas"), TangentSpace(metric="riemann"),
+                                         LogisticRegression(C=1.0, max_iter=1000)),
+        "pyRiemann MDM": make_pipeline(Covariances("oas"), MDM(metric="riemann")),
+        "pyRiemann CSP+LDA": make_pipeline(Covariances("oas"), CSP(nfilter=6),
+                                           LinearDiscriminantAnalysis(solver="svd")),
     }
     rows = []
     import tempfile

@@ -52,7 +52,7 @@ def main(argv=None):
     parser.add_argument("--lag", type=int, default=5)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--times", type=int, default=500)
-    parser.add_argument("--max-dim", type=int, default=256,
+    parser.add_argument("--max-dim", type=int, default=1024,
                         help="skip order*C above this (tangent space cost explodes)")
     parser.add_argument("--estimator", default="oas")
     parser.add_argument("--repeats", type=int, default=2)
@@ -62,7 +62,7 @@ def main(argv=None):
     lines = [
         "# ACM + tangent space cost: neurodec vs MOABB AugmentedDataset + pyRiemann",
         "",
-        f"- Command: `nice .venv/bin/python {' '.join(shlex.quote(a) for a in sys.argv)}`",
+        f"- Command: `OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} nice .venv/bin/python {' '.join(shlex.quote(a) for a in sys.argv)}`",
         f"- Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared with other jobs), Python {platform.python_version()}",
         f"- Versions: numpy {np.__version__}, scikit-learn {sklearn.__version__}, pyriemann {pyriemann.__version__}, moabb {moabb.__version__}",
         f"- {args.trials} trials x {args.times} samples, lag {args.lag}, estimator {args.estimator!r}; CPU s, best of {args.repeats}; "
