@@ -84,10 +84,12 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
     the batch it gets from that domain's own grand average against the training reference
     and returns ``length`` samples starting ``start + lag``.
 
-    The epochs must leave a margin of ``max_shift`` samples on both sides of the nominal
-    window, e.g. for the Muse P300 data at 256 Hz ``P300(tmin=-0.1)`` gives 0.9 s
-    epochs (-0.1 to 0.8 s, 232 samples) and ``length=180, max_shift=26`` crops 0.7 s
-    starting between -0.1 and +0.1 s.
+    The epochs must leave a margin around the nominal window: by default the window is
+    centred and the lag searched over all the margin. For the Muse P300 data at 256 Hz,
+    ``P300(tmin=-0.1)`` gives 0.9 s epochs (-0.1 to 0.8 s, 232 samples) and ``length=180``
+    crops 0.7 s starting between -0.1 and +0.1 s (lags of +/-26 samples); on the default
+    0-0.8 s epochs (206 samples) the same step crops 0.7 s starting between 0 and 0.1 s
+    (+/-13 samples).
 
     The evaluation engine passes ``domains`` (one id per trial, "subject/session") to
     steps that set ``requires_domains = True`` at fit, and predicts each test domain on
@@ -98,8 +100,10 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
     ----------
     length : int
         Samples in the output window.
-    max_shift : int, default=0
-        Largest lag tried, in samples, either way. 0 makes the step a fixed crop.
+    max_shift : int or None, default=None
+        Largest lag tried, in samples, either way. None: all the margin the epochs leave
+        around the nominal window (``min(start, n_times - length - start)``, set at fit as
+        ``max_shift_``). 0 makes the step a fixed crop.
     start : int or None, default=None
         Start of the nominal (lag 0) window in the input epochs; None centres it,
         ``(n_times - length) // 2``.
@@ -114,6 +118,8 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
         The lag (samples) of each training domain.
     start_ : int
         The nominal window start used.
+    max_shift_ : int
+        The largest lag searched.
     n_features_in_ : int
         Channels seen in ``fit``.
     n_times_in_ : int
@@ -122,7 +128,8 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
 
     requires_domains = True
 
-    def __init__(self, length: int, max_shift: int = 0, start: int | None = None, n_iter: int = 3):
+    def __init__(self, length: int, max_shift: int | None = None, start: int | None = None,
+                 n_iter: int = 3):
         self.length = length
         self.max_shift = max_shift
         self.start = start
@@ -146,21 +153,23 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
 
         return as_signals(X)
 
-    def _window(self, n_times: int) -> int:
+    def _window(self, n_times: int) -> tuple[int, int]:
+        """The nominal start and the largest shift for epochs of ``n_times`` samples."""
         length = self._int("length", self.length, 1)
-        max_shift = self._int("max_shift", self.max_shift, 0)
         self._int("n_iter", self.n_iter, 1)
         start = (n_times - length) // 2 if self.start is None else self._int("start", self.start, 0)
+        if self.max_shift is None:
+            max_shift = max(min(start, n_times - length - start), 0)
+        else:
+            max_shift = self._int("max_shift", self.max_shift, 0)
         if start - max_shift < 0 or start + length + max_shift > n_times:
-            need = length + 2 * max_shift if self.start is None else start + length + max_shift
             raise InvalidInputError(
                 f"epochs of {n_times} samples are too short for a {length}-sample window "
-                f"starting at {start} shifted by up to +/-{max_shift} samples (needs "
-                f"{max(need, length + 2 * max_shift)} samples with the window centred). Epoch "
+                f"starting at sample {start} and shifted by up to +/-{max_shift} samples. Epoch "
                 "with a margin on both sides (e.g. P300(tmin=-0.1) for the Muse data), or "
                 "lower length/max_shift."
             )
-        return start
+        return start, max_shift
 
     @staticmethod
     def _domains(domains, n: int) -> np.ndarray:
@@ -186,11 +195,11 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
         """
         X = self._check_X(X)
         domains = self._domains(domains, len(X))
-        self.start_ = self._window(X.shape[-1])
+        self.start_, self.max_shift_ = self._window(X.shape[-1])
         self.n_features_in_, self.n_times_in_ = X.shape[1], X.shape[2]
         averages = {d: X[domains == d].mean(axis=0) for d in dict.fromkeys(domains.tolist())}
         lags = dict.fromkeys(averages, 0)
-        ms = int(self.max_shift)
+        ms = self.max_shift_
         for _ in range(int(self.n_iter) if ms else 0):
             ref = self._reference(averages, lags)
             new = {d: estimate_lag(a, ref, self.start_, ms) for d, a in averages.items()}
@@ -227,7 +236,7 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
             )
         domains = self._domains(domains, len(X))
         return {d: estimate_lag(X[domains == d].mean(axis=0), self.reference_, self.start_,
-                                int(self.max_shift))
+                                self.max_shift_)
                 for d in dict.fromkeys(domains.tolist())}
 
     def transform(self, X, domains=None):

@@ -108,6 +108,15 @@ def test_alignment_rescues_a_decoder_trained_on_another_delay():
     assert abs(same[0] - same[1]) < 0.02, same
 
 
+def test_default_max_shift_is_the_margin_around_the_centred_window():
+    X, _ = _session(0, n=20, seed=9)
+    assert LatencyAlignment(length=180).fit(X).max_shift_ == 26  # -0.1-0.8 s epochs
+    step = LatencyAlignment(length=180).fit(X[:, :, 26:])  # 0-0.8 s epochs: 206 samples
+    assert (step.start_, step.max_shift_) == (13, 13)
+    assert LatencyAlignment(length=180, start=20).fit(X).max_shift_ == 20
+    assert LatencyAlignment(length=232).fit(X).max_shift_ == 0
+
+
 def test_no_domains_is_one_domain_and_max_shift_zero_is_a_crop():
     X, _ = _session(5, n=60, seed=8)
     step = LatencyAlignment(length=180, max_shift=26)
@@ -115,7 +124,7 @@ def test_no_domains_is_one_domain_and_max_shift_zero_is_a_crop():
     assert step.lags_ == {0: 0}
     np.testing.assert_array_equal(out, step.transform(X))
     np.testing.assert_array_equal(out, X[:, :, 26:206])
-    crop = LatencyAlignment(length=100, start=10).fit(X)
+    crop = LatencyAlignment(length=100, start=10, max_shift=0).fit(X)
     np.testing.assert_array_equal(crop.transform(np.roll(X, 9, axis=-1)), np.roll(X, 9, axis=-1)[:, :, 10:110])
 
 
@@ -129,6 +138,7 @@ def test_no_domains_is_one_domain_and_max_shift_zero_is_a_crop():
         ({"length": 10, "max_shift": 2.5}, np.zeros((3, 4, 20)), "max_shift must be an integer"),
         ({"length": 10, "n_iter": 0}, np.zeros((3, 4, 20)), "n_iter must be an integer >= 1"),
         ({"length": 10, "start": 15}, np.zeros((3, 4, 20)), "too short"),
+        ({"length": 30}, np.zeros((3, 4, 20)), "too short"),
         ({"length": 10}, np.zeros((3, 4, 20, 1)), r"must be \(n_trials, n_channels, n_times\)"),
         ({"length": 10}, np.full((3, 4, 20), np.nan), "NaN"),
     ],
@@ -142,7 +152,7 @@ def test_bad_domains_and_shape_mismatch():
     X = np.random.default_rng(0).normal(size=(6, 4, 40))
     with pytest.raises(InvalidInputError, match="one domain id per trial"):
         LatencyAlignment(length=20, max_shift=5).fit(X, domains=[0, 1])
-    step = LatencyAlignment(length=20, max_shift=5).fit(X)
+    step = LatencyAlignment(length=20).fit(X)
     with pytest.raises(InvalidInputError, match="fitted on"):
         step.transform(X[:, :, :30])
     with pytest.raises(InvalidInputError, match="fitted on"):
@@ -153,6 +163,7 @@ def test_estimator_contract():
     step = LatencyAlignment(length=20, max_shift=5)
     assert step.requires_domains
     assert clone(step).get_params() == {"length": 20, "max_shift": 5, "start": None, "n_iter": 3}
+    assert LatencyAlignment(length=20).get_params()["max_shift"] is None
     X = np.random.default_rng(1).normal(size=(6, 4, 40))
     fitted = pickle.loads(pickle.dumps(step.fit(X)))
     np.testing.assert_array_equal(fitted.transform(X), step.transform(X))
@@ -182,7 +193,8 @@ def test_real_subject2_sessions_are_about_80_ms_apart(data_root, tmp_path):
     pipes = load_pipelines(pipelines_dir(), paradigm="P300")
     for train, test, sign in (("0", "1", 1), ("1", "0", -1)):
         tr, te = sessions == train, sessions == test
-        step = LatencyAlignment(length=180, max_shift=26).fit(X[tr], domains=sessions[tr])
+        step = LatencyAlignment(length=180).fit(X[tr], domains=sessions[tr])
+        assert step.max_shift_ == 26
         lag_ms = 1000 * step.estimate_lags(X[te])[0] / 256
         assert 60 <= sign * lag_ms <= 100, lag_ms
         aligned = clone(pipes["LatAlign+XdawnCov+TS+LR"]).fit(

@@ -77,6 +77,18 @@ def test_each_pipeline_decodes_a_synthetic_p300(name):
         pipe.fit(X, labels)
     auc = roc_auc_score(yt == "Target", pipe.predict_proba(Xt)[:, 1])
     assert auc > 0.85, f"{name}: AUC {auc:.3f}"
+    if name in LATENCY:  # lags searched over the margin: +/-26 samples of -0.1-0.8 s epochs
+        assert pipe[0].max_shift_ == 26
+
+
+def test_latency_pipelines_also_run_on_the_default_epochs():
+    """On 0-0.8 s epochs (no margin before 0) the lag is searched over +/-13 samples."""
+    X, y = _synthetic(seed=6)
+    for name in sorted(LATENCY):
+        pipe = load_pipelines(pipelines_dir(), paradigm="P300")[name]
+        pipe.fit(X, (y == "Target").astype(int), latencyalignment__domains=np.zeros(len(X), int))
+        assert (pipe[0].start_, pipe[0].max_shift_) == (13, 13)
+        assert pipe.predict(X).shape == (len(X),)
 
 
 def test_recentering_whitens_each_session_and_predicts_per_domain():
