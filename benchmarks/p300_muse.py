@@ -4,7 +4,8 @@ Within-session (5-fold, all 5 subjects) and cross-session (leave one session out
 subjects 1-3) ROC-AUC per subject and pipeline, from neurodec's evaluation engine
 and from MOABB's own ``WithinSessionEvaluation``/``CrossSessionEvaluation`` on the
 same dataset object, in the same process; the cross-session drop and what
-unsupervised per-session re-centering recovers; wall time of the whole table;
+unsupervised per-session re-centering and per-session latency alignment recover;
+wall time of the whole table;
 the per-session target-minus-non-target ERP (why sessions differ); and the
 clipping rule's effect.
 
@@ -12,6 +13,10 @@ Both engines read the same ``get_dataset("EEGNotebooks_VisualP300",
 annotate_clipping=True)``: epochs overlapping an amplifier-saturation stretch are
 rejected by both (see ``docs/p300_muse.md``). neurodec epochs with its own
 ``P300()`` (cold cache in a temporary folder), MOABB with ``moabb.paradigms.P300()``.
+The latency-alignment pipelines (``LatencyAlignment`` first) need epochs with a margin
+and run on ``P300(tmin=-0.1)`` epochs (-0.1 to 0.8 s), beside two controls on the same
+epochs: a fixed 0-0.8 s crop (the plain pipeline) and a fixed 0-0.7 s crop (the
+aligned pipelines' window length, no alignment).
 
 Run::
 
@@ -48,6 +53,13 @@ RECENTER_PAIRS = {
     "XdawnCov+Recenter+TS+LR": "XdawnCov+TS+LR",
     "XdawnCov+Recenter+MDM": "XdawnCov+MDM",
 }
+#: latency-aligned pipelines and the plain pipeline they extend
+LATENCY_PAIRS = {
+    "LatAlign+XdawnCov+TS+LR": "XdawnCov+TS+LR",
+    "LatAlign+XdawnCov+MDM": "XdawnCov+MDM",
+}
+#: epoch start (s) of the latency-alignment runs; 26 samples of margin at 256 Hz
+MARGIN_TMIN = -0.1
 
 
 def versions() -> str:
@@ -70,11 +82,55 @@ def load_pipelines():
     return _load(REPO / "pipelines", paradigm="P300")
 
 
-def run_neurodec(dataset, pipelines, seed, n_jobs, results, cache):
+def latency_controls(pipes):
+    """Each latency-aligned pipeline and, on the same margin epochs, its plain pipeline
+    behind a fixed 0-0.8 s crop ("Crop0-0.8+...") and a fixed 0-0.7 s crop
+    ("Crop0-0.7+...", the aligned window's length, no alignment)."""
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    from neurodec.features import LatencyAlignment
+
+    out = {}
+    start = int(round(-MARGIN_TMIN * 256))
+    for aligned, base in LATENCY_PAIRS.items():
+        out[aligned] = pipes[aligned]
+        length = pipes[aligned].steps[0][1].length
+        for label, crop in (("Crop0-0.8", LatencyAlignment(length=206, start=start, max_shift=0)),
+                            ("Crop0-0.7", LatencyAlignment(length=length, start=start, max_shift=0))):
+            out[f"{label}+{base}"] = Pipeline([("crop", crop)]
+                                              + [(n, clone(s)) for n, s in pipes[base].steps])
+    return out
+
+
+def lag_table(dataset, pipes, cache) -> pd.DataFrame:
+    """The lag each test session gets in leave-one-session-out (the latency-alignment step
+    fitted on the other sessions, as in the cross-session run)."""
+    from sklearn.base import clone
+
+    from neurodec.paradigms import P300
+
+    X, _, meta = P300(tmin=MARGIN_TMIN, cache_dir=cache).get_data(dataset)
+    step = pipes[next(iter(LATENCY_PAIRS))].steps[0][1]
+    rows = []
+    for subject, g in meta.groupby("subject"):
+        sessions = g["session"].astype(str).to_numpy()
+        idx = g.index.to_numpy()
+        for test in sorted(set(sessions)):
+            fitted = clone(step).fit(X[idx[sessions != test]], domains=sessions[sessions != test])
+            lag = fitted.estimate_lags(X[idx[sessions == test]])[0]
+            rows.append({"subject": subject, "test session": test,
+                         "training lags (ms)": ", ".join(f"{d}: {1000 * v / 256:+.0f}"
+                                                         for d, v in fitted.lags_.items()),
+                         "test lag (ms)": f"{1000 * lag / 256:+.0f}"})
+    return pd.DataFrame(rows)
+
+
+def run_neurodec(dataset, pipelines, seed, n_jobs, results, cache, tmin=0.0):
     from neurodec.evaluation import CrossSessionEvaluation, WithinSessionEvaluation
     from neurodec.paradigms import P300
 
-    paradigm = P300(cache_dir=cache)
+    paradigm = P300(tmin=tmin, cache_dir=cache)
     out, times = {}, {}
     for key, cls, ds in (("within", WithinSessionEvaluation, dataset["all"]),
                          ("cross", CrossSessionEvaluation, dataset["multi"])):
@@ -172,7 +228,8 @@ def main(argv=None) -> None:
 
     datasets = {"all": ds(args.subjects), "multi": ds(args.multi)}
     pipes = load_pipelines()
-    shared = {k: v for k, v in pipes.items() if k not in RECENTER_PAIRS}
+    latency = latency_controls(pipes)
+    shared = {k: v for k, v in pipes.items() if k not in RECENTER_PAIRS and k not in LATENCY_PAIRS}
     recentered = {k: v for k, v in pipes.items() if k in RECENTER_PAIRS}
 
     with tempfile.TemporaryDirectory(prefix="p300-muse-") as tmp:
@@ -184,8 +241,12 @@ def main(argv=None) -> None:
         # the re-centering pipelines (neurodec only; epochs now cached)
         nd_rc, nd_rc_t = run_neurodec(datasets, recentered, args.random_state, args.n_jobs,
                                       tmp / "nd", tmp / "cache")
-        nd = {k: pd.concat([nd_shared[k], nd_rc[k]], ignore_index=True) for k in nd_shared}
+        # the latency-alignment pipelines and their controls, on epochs with a margin
+        nd_lat, nd_lat_t = run_neurodec(datasets, latency, args.random_state, args.n_jobs,
+                                        tmp / "nd-lat", tmp / "cache", tmin=MARGIN_TMIN)
+        nd = {k: pd.concat([nd_shared[k], nd_rc[k], nd_lat[k]], ignore_index=True) for k in nd_shared}
         erp = erp_table(datasets["all"], tmp / "cache")
+        lags = lag_table(datasets["multi"], pipes, tmp / "cache")
     clip = clipping_report(datasets["all"])
 
     diffs = {k: parity(nd[k][nd[k]["pipeline"].isin(list(shared))], mo[k]) for k in ("within", "cross")}
@@ -199,7 +260,7 @@ def main(argv=None) -> None:
             out[f"S{s} neurodec"] = a[s]
             out[f"S{s} MOABB"] = b[s] if s in b.columns else np.nan
         out.index.name = "pipeline"
-        return out.reindex(sorted(out.index, key=lambda n: (n in RECENTER_PAIRS, n)))
+        return out.reindex(sorted(out.index, key=lambda n: (n in RECENTER_PAIRS, n in latency, n)))
 
     # drop and recovery on the multi-session subjects (means over subjects 1-3)
     multi = list(args.multi)
@@ -215,24 +276,31 @@ def main(argv=None) -> None:
         row["drop (mean)"] = row["within (mean)"] - row["cross (mean)"]
         rows.append(row)
     drop = pd.DataFrame(rows).set_index("pipeline")
-    rec_rows = []
-    for rc, base in RECENTER_PAIRS.items():
-        for s in multi + ["mean"]:
-            if s == "mean":
-                d = drop.loc[base, "drop (mean)"]
-                gain = drop.loc[rc, "cross (mean)"] - drop.loc[base, "cross (mean)"]
-                wchg = drop.loc[rc, "within (mean)"] - drop.loc[base, "within (mean)"]
-            else:
-                d = w.loc[base, s] - c.loc[base, s]
-                gain = c.loc[rc, s] - c.loc[base, s]
-                wchg = w.loc[rc, s] - w.loc[base, s]
-            rec_rows.append({"pipeline": f"{rc} vs {base}", "subject": s,
-                             "drop without": d, "cross gain": gain,
-                             "recovered": (gain / d) if d > 0.005 else np.nan,
-                             "within change": wchg})
-    rec = pd.DataFrame(rec_rows).set_index("pipeline")
+    def recovery(pairs) -> pd.DataFrame:
+        rec_rows = []
+        for rc, base in pairs:
+            for s in multi + ["mean"]:
+                if s == "mean":
+                    d = drop.loc[base, "drop (mean)"]
+                    gain = drop.loc[rc, "cross (mean)"] - drop.loc[base, "cross (mean)"]
+                    wchg = drop.loc[rc, "within (mean)"] - drop.loc[base, "within (mean)"]
+                else:
+                    d = w.loc[base, s] - c.loc[base, s]
+                    gain = c.loc[rc, s] - c.loc[base, s]
+                    wchg = w.loc[rc, s] - w.loc[base, s]
+                rec_rows.append({"pipeline": f"{rc} vs {base}", "subject": s,
+                                 "drop without": d, "cross gain": gain,
+                                 "recovered": (gain / d) if d > 0.005 else np.nan,
+                                 "within change": wchg})
+        return pd.DataFrame(rec_rows).set_index("pipeline")
 
-    for t in (nd_shared_t, mo_t, nd_rc_t):
+    rec = recovery(RECENTER_PAIRS.items())
+    lat_pairs = []
+    for aligned, base in LATENCY_PAIRS.items():
+        lat_pairs += [(aligned, f"Crop0-0.8+{base}"), (aligned, f"Crop0-0.7+{base}"), (aligned, base)]
+    rec_lat = recovery(lat_pairs)
+
+    for t in (nd_shared_t, mo_t, nd_rc_t, nd_lat_t):
         t["total"] = t["within"] + t["cross"]
         t["total_cpu"] = t["within_cpu"] + t["cross_cpu"]
 
@@ -262,8 +330,11 @@ def main(argv=None) -> None:
         md_table(side_by_side(within, within_mo)),
         "",
         f"Max |neurodec - MOABB| over the {diffs['within'][1]} (subject, session, pipeline) rows of "
-        f"the 4 shared pipelines: **{diffs['within'][0]:.2e}**. The re-centering pipelines are neurodec-only "
-        "(MOABB passes no session ids to a pipeline).",
+        f"the 4 shared pipelines: **{diffs['within'][0]:.2e}**. The re-centering and latency-alignment "
+        "pipelines are neurodec-only (MOABB passes no session ids to a pipeline). `LatAlign+...` and "
+        "its `Crop0-0.8+...`/`Crop0-0.7+...` controls run on epochs from -0.1 s "
+        f"(`P300(tmin={MARGIN_TMIN})`, the margin the alignment needs): a few more epochs overlap "
+        "a clipped stretch, so the 5 folds differ from the other rows'.",
         "",
         "## Cross-session ROC-AUC (leave one session out, mean over test sessions)",
         "",
@@ -281,6 +352,25 @@ def main(argv=None) -> None:
         "`recovered` = (cross AUC with re-centering - without) / (within - cross without); "
         "empty where there is no drop (cross >= within). `within change`: re-centering's effect on "
         "within-session AUC.",
+        "",
+        "## Per-session latency alignment (unsupervised) and what it recovers",
+        "",
+        "`LatencyAlignment(length=180)` on -0.1-0.8 s epochs: each session's "
+        "0.7 s window starts at that session's own lag (within the margin, +/-26 samples = "
+        "+/-101.6 ms), found by "
+        "cross-correlating the session's grand average over all its epochs (no labels) with the "
+        "training sessions' aligned grand average. Compared with the plain pipeline on the same "
+        "epochs (`Crop0-0.8+...`, the main comparison), with the same 0.7 s window unaligned "
+        "(`Crop0-0.7+...`: what the shorter window alone does), and with the plain pipeline's rows "
+        "above (0-0.8 s epochs, other folds). Same definitions as the re-centering table.",
+        "",
+        md_table(rec_lat),
+        "",
+        "Lags found in leave-one-session-out (step fitted on the other sessions; positive: the "
+        "session's response comes later than the training sessions'; +/-102 ms is the search "
+        "limit):",
+        "",
+        md_table(lags.set_index("subject"), fmt="{}"),
         "",
         "## Why sessions differ: target minus non-target ERP at TP9/TP10 (250-450 ms, neurodec epochs)",
         "",
@@ -300,6 +390,8 @@ def main(argv=None) -> None:
         + " | ".join(f"{mo_t[k] / nd_shared_t[k]:.2f}" for k in
                      ("within", "within_cpu", "cross", "cross_cpu", "total", "total_cpu")) + " |",
         row(f"neurodec, the {len(recentered)} re-centering pipelines (warm epoch cache)", nd_rc_t),
+        row(f"neurodec, the {len(latency)} latency-alignment pipelines and controls (cold epoch cache)",
+            nd_lat_t),
         "",
         "## Clipping (|x| >= 999.5 µV on an EEG channel): files affected and epochs rejected",
         "",
