@@ -7,8 +7,10 @@ are never silently reused or overwritten.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import types
 from typing import Any
 
 import numpy as np
@@ -41,9 +43,49 @@ def describe(obj: Any) -> Any:
         return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
-    if isinstance(obj, type) or callable(obj):
+    if isinstance(obj, functools.partial):
+        return {"partial": describe(obj.func), "args": describe(list(obj.args)),
+                "keywords": describe(dict(obj.keywords))}
+    if isinstance(obj, type):
+        return f"{obj.__module__}.{obj.__qualname__}"
+    if isinstance(obj, types.FunctionType):
+        return _describe_function(obj)
+    if callable(obj):
         return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
     return repr(obj)
+
+
+_IN_PROGRESS: set[int] = set()
+
+
+def _describe_function(func: types.FunctionType) -> Any:
+    """Import path of a plain function; for closures and lambdas also what they capture.
+
+    Two closures made by the same factory share a qualified name but may compute
+    different things, so their bytecode, constants, defaults and captured values
+    are part of the description.
+    """
+    path = f"{func.__module__}.{func.__qualname__}"
+    if func.__closure__ is None and func.__defaults__ is None and func.__kwdefaults__ is None \
+            and "<" not in func.__qualname__:
+        return path  # a named module-level function: its import path identifies it
+    if id(func) in _IN_PROGRESS:  # a closure that captures itself (recursion)
+        return {"function": path, "recursive": True}
+    code = func.__code__
+    body = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16]
+    cells = []
+    _IN_PROGRESS.add(id(func))
+    try:
+        for cell in func.__closure__ or ():
+            try:
+                cells.append(describe(cell.cell_contents))
+            except ValueError:  # an empty cell
+                cells.append(None)
+    finally:
+        _IN_PROGRESS.discard(id(func))
+    return {"function": path, "code": body, "closure": cells,
+            "defaults": describe(list(func.__defaults__ or ())),
+            "kwdefaults": describe(dict(func.__kwdefaults__ or {}))}
 
 
 def content_hash(obj: Any, length: int = 12) -> str:

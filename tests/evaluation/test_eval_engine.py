@@ -147,3 +147,40 @@ def test_cross_subject_with_target_calibration(fake_dataset, paradigm, pipelines
     assert (cal.evaluation == "CrossSubjectCalibrated").all()
     assert (cal.n_samples.to_numpy() == plain.n_samples.to_numpy() + 8).all()
     assert (cal.n_samples_test.to_numpy() == plain.n_samples_test.to_numpy() - 4).all()
+
+
+def _scaled_by(factor):
+    return lambda X: X[..., : int(X.shape[-1] * factor)]  # a closure: same qualname for every factor
+
+
+def test_closures_of_one_factory_are_not_confused(fake_dataset, paradigm):
+    """Two FunctionTransformer heads built by the same factory must get their own features."""
+    from functools import partial
+
+    from pyriemann.classification import MDM
+    from pyriemann.estimation import Covariances
+    from sklearn.preprocessing import FunctionTransformer
+
+    from neurodec.evaluation.identity import content_hash
+
+    short, full = _scaled_by(0.25), _scaled_by(1.0)
+    assert content_hash(FunctionTransformer(short)) != content_hash(FunctionTransformer(full))
+    assert content_hash(FunctionTransformer(_scaled_by(0.25))) == content_hash(FunctionTransformer(short))
+    assert content_hash(partial(np.take, axis=0)) != content_hash(partial(np.take, axis=1))
+
+    clear_memory_cache()
+    pipes = {name: make_pipeline(FunctionTransformer(f), Covariances("oas"), MDM())
+             for name, f in (("short", short), ("full", full))}
+    res = CrossSessionEvaluation(paradigm, [fake_dataset], random_state=0, progress=False).process(pipes)
+    X, y, meta = paradigm.get_data(fake_dataset, subjects=[1])
+    train, test = (meta.session == "0").values, (meta.session == "1").values
+    for name, pipe in pipes.items():  # each row is its own pipeline's score (ROC-AUC)
+        model = pipe.fit(X[train], y[train])
+        from sklearn.metrics import roc_auc_score
+
+        expected = roc_auc_score(y[test] == model.classes_[1], model.predict_proba(X[test])[:, 1])
+        got = res[(res.pipeline == name) & (res.subject == 1) & (res.session == "1")].score.item()
+        assert got == pytest.approx(expected)
+    a = res[res.pipeline == "short"].score.to_numpy()
+    b = res[res.pipeline == "full"].score.to_numpy()
+    assert not np.allclose(a, b)
