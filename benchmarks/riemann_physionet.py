@@ -254,7 +254,8 @@ def main(argv=None):
     parser.add_argument("--no-grid", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "riemann_physionet.md"))
     args = parser.parse_args(argv)
-    args.command = "nice .venv/bin/python " + " ".join(shlex.quote(a) for a in sys.argv)
+    args.command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} nice .venv/bin/python "
+                    + " ".join(shlex.quote(a) for a in sys.argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     warnings.filterwarnings("ignore")
     import mne
