@@ -253,20 +253,19 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
         ndarray, shape (n_trials, n_channels, length)
         """
         lags = self.estimate_lags(X, domains)
-        X = self._check_X(X)
-        domains = self._domains(domains, len(X))
-        out = np.empty(X.shape[:2] + (int(self.length),))
-        for d, lag in lags.items():
-            out[domains == d] = shifted_crop(X[domains == d], self.start_, self.length, lag)
         log.debug("LatencyAlignment: lags %s (samples)", lags)
-        return out
+        return self._crop(X, domains, lags)
 
     def fit_transform(self, X, y=None, domains=None):
         """``fit(X, y, domains)``, then each training domain cropped at its fitted lag."""
         self.fit(X, y, domains=domains)
+        return self._crop(X, domains, self.lags_)
+
+    def _crop(self, X, domains, lags: dict) -> np.ndarray:
+        """Each domain's trials cropped at that domain's lag."""
         X = self._check_X(X)
         domains = self._domains(domains, len(X))
         out = np.empty(X.shape[:2] + (int(self.length),))
-        for d, lag in self.lags_.items():
+        for d, lag in lags.items():
             out[domains == d] = shifted_crop(X[domains == d], self.start_, self.length, lag)
         return out
