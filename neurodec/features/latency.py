@@ -194,24 +194,7 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
             Domain (session) of each trial; None: one domain.
         """
         X = self._check_X(X)
-        domains = self._domains(domains, len(X))
-        self.start_, self.max_shift_ = self._window(X.shape[-1])
-        self.n_features_in_, self.n_times_in_ = X.shape[1], X.shape[2]
-        averages = {d: X[domains == d].mean(axis=0) for d in dict.fromkeys(domains.tolist())}
-        lags = dict.fromkeys(averages, 0)
-        ms = self.max_shift_
-        for _ in range(int(self.n_iter) if ms else 0):
-            ref = self._reference(averages, lags)
-            new = {d: estimate_lag(a, ref, self.start_, ms) for d, a in averages.items()}
-            centre = int(np.round(np.mean(list(new.values()))))
-            new = {d: int(np.clip(v - centre, -ms, ms)) for d, v in new.items()}
-            if new == lags:
-                break
-            lags = new
-        self.lags_ = lags
-        self.reference_ = self._reference(averages, lags)
-        log.debug("LatencyAlignment: training lags %s (samples)", lags)
-        return self
+        return self._fit(X, self._domains(domains, len(X)))
 
     def estimate_lags(self, X, domains=None) -> dict:
         """Lag (samples) of each domain of ``X`` against the training reference.
@@ -227,17 +210,8 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
         dict
             Domain id -> lag (positive: the response comes later than in training).
         """
-        check_is_fitted(self, "reference_")
         X = self._check_X(X)
-        if X.shape[1:] != (self.n_features_in_, self.n_times_in_):
-            raise InvalidInputError(
-                f"X has epochs of shape {X.shape[1:]} (channels, samples), but LatencyAlignment "
-                f"was fitted on {(self.n_features_in_, self.n_times_in_)}; epoch the same way."
-            )
-        domains = self._domains(domains, len(X))
-        return {d: estimate_lag(X[domains == d].mean(axis=0), self.reference_, self.start_,
-                                self.max_shift_)
-                for d in dict.fromkeys(domains.tolist())}
+        return self._estimate_lags(X, self._domains(domains, len(X)))
 
     def transform(self, X, domains=None):
         """Crop every domain of ``X`` at its own lag.
@@ -252,19 +226,55 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
         -------
         ndarray, shape (n_trials, n_channels, length)
         """
-        lags = self.estimate_lags(X, domains)
+        X = self._check_X(X)
+        domains = self._domains(domains, len(X))
+        lags = self._estimate_lags(X, domains)
         log.debug("LatencyAlignment: lags %s (samples)", lags)
         return self._crop(X, domains, lags)
 
     def fit_transform(self, X, y=None, domains=None):
         """``fit(X, y, domains)``, then each training domain cropped at its fitted lag."""
-        self.fit(X, y, domains=domains)
-        return self._crop(X, domains, self.lags_)
-
-    def _crop(self, X, domains, lags: dict) -> np.ndarray:
-        """Each domain's trials cropped at that domain's lag."""
         X = self._check_X(X)
         domains = self._domains(domains, len(X))
+        return self._crop(X, domains, self._fit(X, domains).lags_)
+
+    # -- the work, on checked arrays ----------------------------------------------
+    @staticmethod
+    def _domain_averages(X: np.ndarray, domains: np.ndarray) -> dict:
+        """Each domain's grand average (all its trials, labels unused), in order of appearance."""
+        return {d: X[domains == d].mean(axis=0) for d in dict.fromkeys(domains.tolist())}
+
+    def _fit(self, X: np.ndarray, domains: np.ndarray):
+        self.start_, self.max_shift_ = self._window(X.shape[-1])
+        self.n_features_in_, self.n_times_in_ = X.shape[1], X.shape[2]
+        averages = self._domain_averages(X, domains)
+        lags = dict.fromkeys(averages, 0)
+        ms = self.max_shift_
+        for _ in range(int(self.n_iter) if ms else 0):
+            ref = self._reference(averages, lags)
+            new = {d: estimate_lag(a, ref, self.start_, ms) for d, a in averages.items()}
+            centre = int(np.round(np.mean(list(new.values()))))
+            new = {d: int(np.clip(v - centre, -ms, ms)) for d, v in new.items()}
+            if new == lags:
+                break
+            lags = new
+        self.lags_ = lags
+        self.reference_ = self._reference(averages, lags)
+        log.debug("LatencyAlignment: training lags %s (samples)", lags)
+        return self
+
+    def _estimate_lags(self, X: np.ndarray, domains: np.ndarray) -> dict:
+        check_is_fitted(self, "reference_")
+        if X.shape[1:] != (self.n_features_in_, self.n_times_in_):
+            raise InvalidInputError(
+                f"X has epochs of shape {X.shape[1:]} (channels, samples), but LatencyAlignment "
+                f"was fitted on {(self.n_features_in_, self.n_times_in_)}; epoch the same way."
+            )
+        return {d: estimate_lag(a, self.reference_, self.start_, self.max_shift_)
+                for d, a in self._domain_averages(X, domains).items()}
+
+    def _crop(self, X: np.ndarray, domains: np.ndarray, lags: dict) -> np.ndarray:
+        """Each domain's trials cropped at that domain's lag."""
         out = np.empty(X.shape[:2] + (int(self.length),))
         for d, lag in lags.items():
             out[domains == d] = shifted_crop(X[domains == d], self.start_, self.length, lag)
