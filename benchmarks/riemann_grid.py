@@ -131,7 +131,7 @@ def _tune_svc(Xtr, ytr, order, lag, seed):
     return dict(C=float(C), kernel=kernel)
 
 
-def one_fold(Xtr, ytr, Xte, yte, seed, grid=True, have=None):
+def one_fold(Xtr, ytr, Xte, yte, seed, have=None):
     """Every selector on one outer fold: chosen (order, lag), outer AUC, CPU s.
 
     ``have``: results already computed for this fold (kept; only missing rows are run).
@@ -147,15 +147,14 @@ def one_fold(Xtr, ytr, Xte, yte, seed, grid=True, have=None):
         choice, params = select()
         auc = _final(Xtr, ytr, Xte, yte, choice[0], choice[1], **params)
         out[label] = dict(order=int(choice[0]), lag=int(choice[1]), auc=auc, cpu=time.process_time() - c0,
-                          **{k: v for k, v in params.items()})
+                          **params)
 
-    if grid:
-        def by_grid():
-            g = select_grid(Xtr, ytr, orders=ORDERS, lags=LAGS, Cs=CS, kernels=KERNELS, cv=3,
-                            estimator="oas", random_state=seed)
-            return (g.order, g.lag), dict(C=float(g.details["svc__C"]), kernel=g.details["svc__kernel"])
+    def by_grid():
+        g = select_grid(Xtr, ytr, orders=ORDERS, lags=LAGS, Cs=CS, kernels=KERNELS, cv=3,
+                        estimator="oas", random_state=seed)
+        return (g.order, g.lag), dict(C=float(g.details["svc__C"]), kernel=g.details["svc__kernel"])
 
-        timed("grid (600 candidates)", by_grid)
+    timed("grid (600 candidates)", by_grid)
 
     def by_fast():
         f = select_fast(Xtr, ytr, orders=ORDERS, lags=LAGS, random_state=seed)
