@@ -12,6 +12,7 @@ from neurodec.riemann.selection import (
     cao_e1,
     first_local_minimum,
     lagged_covariances,
+    pick_candidate,
     select_fast,
     toeplitz_acm,
     toeplitz_error,
@@ -71,6 +72,59 @@ def test_fast_selector_is_deterministic(lagged):
     a = select_fast(X, y, orders=[1, 2], lags=[1, 3], random_state=3)
     b = select_fast(X, y, orders=[1, 2], lags=[1, 3], random_state=3)
     assert a.scores == b.scores
+
+
+def test_pick_candidate_rules():
+    scores = {
+        (1, 1): np.array([0.80, 0.84, 0.82]),  # mean 0.82
+        (3, 2): np.array([0.78, 0.92, 0.85]),  # mean 0.85, the best; SE 0.0404
+        (2, 5): np.array([0.83, 0.81, 0.82]),  # mean 0.82
+        (2, 4): np.array([0.80, 0.80, 0.80]),  # mean 0.80: beyond one SE
+    }
+    assert pick_candidate(scores, "best") == (3, 2)
+    # within one SE of the best: (1, 1) and (2, 5); the smallest order wins
+    assert pick_candidate(scores, "one-se") == (1, 1)
+    del scores[(1, 1)]
+    assert pick_candidate(scores, "one-se") == (2, 5)  # order 2: the higher mean of (2, 5), (2, 4) in range
+    tight = {(1, 1): np.array([0.80, 0.80]), (3, 2): np.array([0.85, 0.85])}  # SE 0: no slack
+    assert pick_candidate(tight, "one-se") == (3, 2)
+    with pytest.raises(UnknownNameError, match="one-se"):
+        pick_candidate(scores, "median")
+    with pytest.raises(InvalidInputError, match="no candidate"):
+        pick_candidate({}, "best")
+
+
+def test_fast_selector_repeats_and_rules(lagged):
+    X, y = lagged
+    grid = dict(orders=[1, 2, 3], lags=[1, 3], random_state=0)
+    one = select_fast(X, y, n_repeats=1, rule="best", **grid)
+    five = select_fast(X, y, n_repeats=5, **grid)
+    assert one.details["fold_scores"][(1, 1)].shape == (3,)
+    assert five.details["fold_scores"][(1, 1)].shape == (15,)
+    # the lagged classes need the embedding whatever the rule
+    assert five.order >= 2 and (five.order - 1) * five.lag >= 3
+    assert five.scores[(five.order, five.lag)] == pytest.approx(five.details["fold_scores"][(five.order, five.lag)].mean())
+    with pytest.raises(InvalidInputError, match="n_repeats"):
+        select_fast(X, y, n_repeats=0, **grid)
+    with pytest.raises(UnknownNameError, match="rule"):
+        select_fast(X, y, rule="luckiest", **grid)
+
+
+def test_one_se_rule_prefers_plain_covariance_without_temporal_structure():
+    """White noise with a class difference in spatial covariance only: orders > 1 add
+    noise dimensions. The best single-split score still picks them on some seeds (the
+    luckiest candidate); repeated folds + the one-SE rule settle on order 1 every time."""
+    rng = np.random.default_rng(5)
+    n, C, T = 40, 4, 100
+    y = np.repeat([0, 1], n // 2)
+    mix = np.eye(C)[None].repeat(n, axis=0)
+    mix[y == 1, 0, 1] = 0.2  # class 1: channel 0 picks up a little of channel 1
+    X = mix @ rng.standard_normal((n, C, T))
+    grid = dict(orders=[1, 2, 3, 4], lags=[1, 2, 5])
+    stable = [select_fast(X, y, random_state=seed, **grid).order for seed in range(8)]
+    lucky = [select_fast(X, y, random_state=seed, n_repeats=1, rule="best", **grid).order for seed in range(8)]
+    assert stable == [1] * 8
+    assert max(lucky) > 1
 
 
 def test_ami_first_minimum_tracks_oscillation():
