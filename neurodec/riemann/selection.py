@@ -37,7 +37,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from neurodec.errors import InvalidInputError, UnknownNameError
@@ -55,6 +54,7 @@ __all__ = [
     "select_ami_fnn",
     "select_fast",
     "pick_candidate",
+    "binary_auc",
     "lagged_covariances",
     "toeplitz_acm",
     "toeplitz_error",
@@ -263,6 +263,29 @@ def _tangent_vectors(covs: np.ndarray) -> np.ndarray:
     return vec
 
 
+def binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC as the share of (positive, negative) pairs ranked right, ties counting one
+    half (the Mann-Whitney statistic; equal to ``sklearn.metrics.roc_auc_score``).
+
+    Hundreds of times cheaper than ``roc_auc_score`` on the small inner folds the selector
+    scores thousands of times (no input validation; the pair matrix is tiny there).
+
+    Parameters
+    ----------
+    positive : ndarray of bool, shape (n,)
+        Which samples belong to the positive class (both classes must be present).
+    scores : ndarray, shape (n,)
+        Decision values, higher meaning more positive.
+    """
+    positive = np.asarray(positive, dtype=bool)
+    scores = np.asarray(scores, dtype=float)
+    pos, neg = scores[positive], scores[~positive]
+    if pos.size == 0 or neg.size == 0:
+        raise InvalidInputError("ROC-AUC needs both classes in the scored fold.")
+    diff = pos[:, None] - neg[None, :]
+    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
+
+
 def _ridge_fold_scores(K: np.ndarray, y: np.ndarray, folds, alpha: float = 1.0) -> np.ndarray:
     """Score on each inner fold of a dual (kernel) ridge classifier on the linear kernel ``K``."""
     classes = np.unique(y)
@@ -280,7 +303,7 @@ def _ridge_fold_scores(K: np.ndarray, y: np.ndarray, folds, alpha: float = 1.0) 
         coef = np.linalg.solve(Kc + lam * np.eye(len(train)), targets)
         dec = Kt @ coef
         if classes.size == 2:
-            scores.append(roc_auc_score(y[test] == classes[1], dec[:, 1] - dec[:, 0]))
+            scores.append(binary_auc(y[test] == classes[1], dec[:, 1] - dec[:, 0]))
         else:
             scores.append(float(np.mean(classes[dec.argmax(axis=1)] == y[test])))
     return np.asarray(scores, dtype=float)

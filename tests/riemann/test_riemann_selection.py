@@ -9,6 +9,7 @@ from neurodec.errors import InvalidInputError, UnknownNameError
 from neurodec.riemann import augmented_covariances, select_embedding
 from neurodec.riemann.selection import (
     average_mutual_information,
+    binary_auc,
     cao_e1,
     first_local_minimum,
     lagged_covariances,
@@ -72,6 +73,19 @@ def test_fast_selector_is_deterministic(lagged):
     a = select_fast(X, y, orders=[1, 2], lags=[1, 3], random_state=3)
     b = select_fast(X, y, orders=[1, 2], lags=[1, 3], random_state=3)
     assert a.scores == b.scores
+
+
+def test_binary_auc_equals_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y = rng.integers(0, 2, 30).astype(bool)
+        y[:2] = [True, False]
+        s = np.round(rng.standard_normal(30), 1)  # rounded: many ties
+        assert binary_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    with pytest.raises(InvalidInputError, match="both classes"):
+        binary_auc(np.ones(4, bool), np.arange(4.0))
 
 
 def test_pick_candidate_rules():
