@@ -209,6 +209,16 @@ def time_fast(Xtr, ytr, seed):
     return time.process_time() - c0, (f.order, f.lag)
 
 
+def _wilcoxon(diff) -> str:
+    """Two-sided paired Wilcoxon signed-rank p-value of per-fold differences ('-' if all zero)."""
+    from scipy.stats import wilcoxon
+
+    diff = np.asarray(diff)
+    if np.all(np.abs(diff) < 1e-12):
+        return "p = 1"
+    return f"p = {wilcoxon(diff, zero_method='wilcox').pvalue:.2f}"
+
+
 def write(path, args, folds, cost):
     lines = [
         "# Nested grid search for the ACM embedding vs neurodec's selectors "
@@ -244,17 +254,27 @@ def write(path, args, folds, cost):
             "inner 3 folds with the ACM computed once and the tangent space fitted once per inner fold "
             "(the grid's classifier tuning without its embedding search).",
             "",
-            "| selector | mean outer AUC | folds where AUC >= grid's | mean CPU s per fold | grid CPU / this CPU |",
-            "| --- | ---: | ---: | ---: | ---: |",
         ]
         grid_label = "grid (600 candidates)"
         g_auc = np.array([f["res"][grid_label]["auc"] for f in folds])
         g_cpu = np.array([f["res"][grid_label]["cpu"] for f in folds])
+        cross = np.array([str(f["fold"]).startswith("cross") for f in folds])
+        split_cols = cross.any() and not cross.all()
+        header = "| selector | mean outer AUC |"
+        header += f" within ({int((~cross).sum())} folds) | cross-session ({int(cross.sum())}) |" if split_cols else ""
+        header += " folds >= grid / < grid | mean - grid's (Wilcoxon p) | mean CPU s per fold | grid CPU / this CPU |"
+        lines += [header, "| --- |" + " ---: |" * (header.count("|") - 2)]
         for label in labels:
             auc = np.array([f["res"][label]["auc"] for f in folds])
             cpu = np.array([f["res"][label]["cpu"] for f in folds])
-            lines.append(f"| {label} | {auc.mean():.3f} | {int((auc >= g_auc - 1e-12).sum())}/{len(folds)} | "
-                         f"{cpu.mean():.1f} | {np.mean(g_cpu) / np.mean(cpu):.0f}x |")
+            row = f"| {label} | {auc.mean():.3f} |"
+            if split_cols:
+                row += f" {auc[~cross].mean():.3f} | {auc[cross].mean():.3f} |"
+            diff = auc - g_auc
+            row += f" {int((diff >= -1e-12).sum())} / {int((diff < -1e-12).sum())} |"
+            row += f" {diff.mean():+.3f} ({_wilcoxon(diff)}) |" if label != grid_label else " |"
+            row += f" {cpu.mean():.1f} | {np.mean(g_cpu) / np.mean(cpu):.0f}x |"
+            lines.append(row)
         lines += ["", "Per fold (chosen order, lag; outer AUC; CPU s):", "",
                   "| subject | fold | " + " | ".join(labels) + " |",
                   "| ---: | ---: |" + " --- |" * len(labels)]
