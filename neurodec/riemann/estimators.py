@@ -134,7 +134,9 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
     orders, lags : list of int or None, default=None
         Candidate grid for the selector (None: 1..10 each).
     cv : int, default=3
-        Inner folds of the supervised selectors.
+        Inner folds of the supervised selectors ("fast" repeats them with 5 shuffles and
+        keeps the lowest order within one standard error of the best candidate, see
+        :func:`neurodec.riemann.selection.select_fast`).
     sample_ratio : float, default=2.0
         Selectors "fast" and "ami-fnn": skip (fast) or cap (ami-fnn) orders that leave
         fewer than ``sample_ratio * order * C`` samples after embedding; 0 disables.
