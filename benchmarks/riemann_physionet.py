@@ -29,8 +29,8 @@ import numpy as np
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PIPELINES = [
-    "TS+SVM", "TS+LR", "MDM", "FgMDM", "CSP+LDA",
-    "ACM+TS+SVM", "ACM-fast+TS+SVM", "ACM-AMI-FNN+TS+SVM",
+    "TS+SVM", "TS+SVM-tuned", "TS+LR", "MDM", "FgMDM", "CSP+LDA",
+    "ACM+TS+SVM", "ACM-fast+TS+SVM", "ACM-fast+TS+SVM-tuned", "ACM-AMI-FNN+TS+SVM",
 ]
 
 
