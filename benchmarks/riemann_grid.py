@@ -196,6 +196,21 @@ def _wilcoxon(diff) -> str:
     return f"p = {wilcoxon(diff, zero_method='wilcox').pvalue:.2f}"
 
 
+def _subject_bootstrap_ci(diff, subjects, n_boot=5000, seed=0) -> str:
+    """95 % percentile interval of the mean per-fold difference, resampling whole subjects
+    (folds of one subject are not independent)."""
+    diff, subjects = np.asarray(diff), np.asarray(subjects)
+    unique = np.unique(subjects)
+    if unique.size < 2:
+        return "n/a"
+    rng = np.random.default_rng(seed)
+    groups = [diff[subjects == u] for u in unique]
+    means = [np.concatenate([groups[i] for i in rng.integers(0, unique.size, unique.size)]).mean()
+             for _ in range(n_boot)]
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return f"[{lo:+.3f}, {hi:+.3f}]"
+
+
 def write(path, args, folds, cost):
     lines = [
         "# Nested grid search for the ACM embedding vs neurodec's selectors "
@@ -240,7 +255,8 @@ def write(path, args, folds, cost):
         split_cols = cross.any() and not cross.all()
         header = "| selector | mean outer AUC |"
         header += f" within ({int((~cross).sum())} folds) | cross-session ({int(cross.sum())}) |" if split_cols else ""
-        header += " folds >= grid / < grid | mean - grid's (Wilcoxon p) | mean CPU s per fold | grid CPU / this CPU |"
+        header += (" folds >= grid / < grid | mean - grid's (Wilcoxon p) | 95 % CI of mean - grid's (subject bootstrap) |"
+                   " mean CPU s per fold | grid CPU / this CPU |")
         lines += [header, "| --- |" + " ---: |" * (header.count("|") - 2)]
         for label in labels:
             auc = np.array([f["res"][label]["auc"] for f in folds])
@@ -250,7 +266,9 @@ def write(path, args, folds, cost):
                 row += f" {auc[~cross].mean():.3f} | {auc[cross].mean():.3f} |"
             diff = auc - g_auc
             row += f" {int((diff >= -1e-12).sum())} / {int((diff < -1e-12).sum())} |"
-            row += f" {diff.mean():+.3f} ({_wilcoxon(diff)}) |" if label != grid_label else " |"
+            subjects = [f["subject"] for f in folds]
+            row += (f" {diff.mean():+.3f} ({_wilcoxon(diff)}) | {_subject_bootstrap_ci(diff, subjects)} |"
+                    if label != grid_label else " | |")
             row += f" {cpu.mean():.1f} | {np.mean(g_cpu) / np.mean(cpu):.0f}x |"
             lines.append(row)
         lines += ["", "Per fold (chosen order, lag; outer AUC; CPU s):", "",
