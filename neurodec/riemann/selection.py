@@ -309,6 +309,11 @@ def _ridge_fold_scores(K: np.ndarray, y: np.ndarray, folds, alpha: float = 1.0) 
     return np.asarray(scores, dtype=float)
 
 
+def _check_rule(rule: str) -> None:
+    if rule not in FAST_RULES:
+        raise UnknownNameError(f"unknown rule {rule!r}; choose one of {', '.join(FAST_RULES)}.")
+
+
 def pick_candidate(fold_scores: dict[tuple[int, int], np.ndarray], rule: str = "one-se") -> tuple[int, int]:
     """Choose an ``(order, lag)`` from per-fold inner scores.
 
@@ -326,8 +331,7 @@ def pick_candidate(fold_scores: dict[tuple[int, int], np.ndarray], rule: str = "
     -------
     (order, lag) : tuple of int
     """
-    if rule not in FAST_RULES:
-        raise UnknownNameError(f"unknown rule {rule!r}; choose one of {', '.join(FAST_RULES)}.")
+    _check_rule(rule)
     if not fold_scores:
         raise InvalidInputError("no candidate was scored; nothing to pick from.")
     means = {key: float(np.mean(v)) for key, v in fold_scores.items()}
@@ -392,8 +396,7 @@ def select_fast(
     X = _check_signals(X)
     y = _check_labels(y, len(X))
     orders, lags = _check_grid(orders, "orders"), _check_grid(lags, "lags")
-    if rule not in FAST_RULES:
-        raise UnknownNameError(f"unknown rule {rule!r}; choose one of {', '.join(FAST_RULES)}.")
+    _check_rule(rule)
     if int(n_repeats) < 1:
         raise InvalidInputError(f"n_repeats must be a positive integer, got {n_repeats!r}.")
     n_channels, n_times = X.shape[1], X.shape[2]
