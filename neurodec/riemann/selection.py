@@ -296,7 +296,8 @@ def _ridge_fold_scores(K: np.ndarray, y: np.ndarray, folds, alpha: float = 1.0) 
         row = Ktr.mean(axis=0)
         total = row.mean()
         Kc = Ktr - row[None, :] - row[:, None] + total
-        Kt = K[np.ix_(test, train)] - row[None, :] - K[np.ix_(test, train)].mean(axis=1)[:, None] + total
+        Kte = K[np.ix_(test, train)]
+        Kt = Kte - row[None, :] - Kte.mean(axis=1)[:, None] + total
         lam = alpha * np.trace(Kc) / len(train)
         targets = (y[train][:, None] == classes[None, :]).astype(float) * 2 - 1
         targets -= targets.mean(axis=0)
