@@ -173,8 +173,7 @@ def per_order_cost(Xtr, ytr, seed, orders, lag=5):
                     estimator="oas", random_state=seed)
         costs[m] = time.process_time() - c0
         logging.info("64-channel grid candidate order %d: %.1f CPU s", m, costs[m])
-    fast_select, choice = time_fast(Xtr, ytr, seed)
-    return costs, fast_select, choice
+    return costs
 
 
 def time_fast(Xtr, ytr, seed):
@@ -350,22 +349,16 @@ def main(argv=None):
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
 
-    if not args.no_cost and state["cost"] is not None and "fast" in args.recompute:
+    if not args.no_cost and (state["cost"] is None or "fast" in args.recompute):
         X, y, meta = _load(args.data_root, [args.cost_subject], None)
         train, test = _folds(y, args.seed)[0]
+        if state["cost"] is None:
+            state["cost"] = dict(subject=args.cost_subject, n_train=len(train),
+                                 costs=per_order_cost(X[train], y[train], args.seed, args.cost_orders))
         fast_select, choice = time_fast(X[train], y[train], args.seed)
         c0 = time.process_time()
         _final(X[train], y[train], X[test], y[test], *choice)
         state["cost"].update(fast_select=fast_select, fast_fit=time.process_time() - c0, fast_choice=choice)
-        state_path.write_text(json.dumps(state))
-    if not args.no_cost and state["cost"] is None:
-        X, y, meta = _load(args.data_root, [args.cost_subject], None)
-        train, test = _folds(y, args.seed)[0]
-        costs, fast_select, choice = per_order_cost(X[train], y[train], args.seed, args.cost_orders)
-        c0 = time.process_time()
-        _final(X[train], y[train], X[test], y[test], *choice)
-        state["cost"] = dict(subject=args.cost_subject, n_train=len(train), costs=costs,
-                             fast_select=fast_select, fast_fit=time.process_time() - c0, fast_choice=choice)
         state_path.write_text(json.dumps(state))
         write(out, args, state["folds"], state["cost"])
 
