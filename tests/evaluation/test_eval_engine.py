@@ -72,9 +72,14 @@ def test_dask_local_cluster_two_workers(fake_dataset, paradigm, pipelines):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        b = CrossSubjectEvaluation(paradigm, [fake_dataset], backend="dask", scheduler=client,
-                                   progress=False).process(pipelines)
-        assert len(client.scheduler_info()["workers"]) == 2
+        client.wait_for_workers(2, timeout=60)
+        with distributed.get_task_stream(client) as tasks:
+            b = CrossSubjectEvaluation(paradigm, [fake_dataset], backend="dask", scheduler=client,
+                                       progress=False).process(pipelines)
+        # the folds ran as tasks on this cluster's worker processes (not in the test process)
+        assert len(client.nthreads()) == 2
+        used = {task["worker"] for task in tasks.data}
+        assert used and used <= set(client.nthreads())
     a = CrossSubjectEvaluation(paradigm, [fake_dataset], progress=False).process(pipelines)
     np.testing.assert_array_equal(a.score.to_numpy(), b.score.to_numpy())
 
