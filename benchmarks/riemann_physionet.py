@@ -15,6 +15,7 @@ Writes ``benchmarks/results/riemann_physionet.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import platform
@@ -106,6 +107,7 @@ def run_moabb(data_root, subjects, seed, acm_subjects):
     from pyriemann.tangentspace import TangentSpace
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import SVC
 
@@ -119,6 +121,9 @@ def run_moabb(data_root, subjects, seed, acm_subjects):
         "MOABB ACM(4,5)+TS+SVM [AugmentedDataset, cov]": make_pipeline(
             AugmentedDataset(order=4, lag=5), Covariances("cov"), TangentSpace(metric="riemann"), SVC(kernel="rbf")),
         "pyRiemann TS+SVM": make_pipeline(Covariances("oas"), TangentSpace(metric="riemann"), SVC(kernel="rbf")),
+        "pyRiemann TS+SVM, C/kernel by GridSearchCV": GridSearchCV(
+            make_pipeline(Covariances("oas"), TangentSpace(metric="riemann"), SVC()),
+            {"svc__C": [0.5, 1.0, 1.5], "svc__kernel": ["rbf", "linear"]}, cv=3, scoring="roc_auc"),
         "pyRiemann TS+LR": make_pipeline(Covariances("oas"), TangentSpace(metric="riemann"),
                                          LogisticRegression(C=1.0, max_iter=1000)),
         "pyRiemann MDM": make_pipeline(Covariances("oas"), MDM(metric="riemann")),
@@ -189,6 +194,36 @@ def _summary(rows):
     return df, agg
 
 
+REFERENCES = ("TS+SVM", "TS+SVM-tuned")
+
+
+def _paired_lines(df) -> list[str]:
+    """Each pipeline against the TS+SVM references, subject by subject (MOABB's paired test)."""
+    from neurodec.evaluation.stats import paired_comparisons
+
+    refs = [r for r in REFERENCES if r in set(df.pipeline)]
+    if not refs:
+        return []
+    scores = df.assign(dataset="PhysionetMI")[["dataset", "pipeline", "subject", "score"]]
+    comp = paired_comparisons(scores).set_index(["pipe1", "pipe2"])
+    table = df.pivot_table(index="subject", columns="pipeline", values="score")
+    lines = ["", "Paired against the references, per subject (scores rounded to 3 decimals for wins / losses / ties; "
+             "p: one-sided 'pipeline > reference', Wilcoxon signed-rank from 20 subjects, sign-flip permutation "
+             "below, as `neurodec.evaluation.stats.paired_comparisons` and MOABB's analysis):", "",
+             "| pipeline | reference | subjects | wins / losses / ties | mean difference | p |",
+             "| --- | --- | ---: | --- | ---: | ---: |"]
+    for name in df.pipeline.unique():
+        for ref in refs:
+            if name == ref or (name, ref) not in comp.index:
+                continue
+            pair = table[[name, ref]].dropna().round(3)
+            d = pair[name] - pair[ref]
+            c = comp.loc[(name, ref)]
+            lines.append(f"| {name} | {ref} | {int(c['n_subjects'])} | {(d > 0).sum()} / {(d < 0).sum()} / "
+                         f"{(d == 0).sum()} | {c['mean_diff']:+.3f} | {c['p']:.3f} |")
+    return lines
+
+
 def write(path, args, rows, grid, toeplitz):
     df, agg = _summary(rows)
     lines = [
@@ -210,6 +245,7 @@ def write(path, args, rows, grid, toeplitz):
     for name in agg.index:
         sub = df[df.pipeline == name].set_index("subject")["score"]
         lines.append(f"| {name} | " + " | ".join(f"{sub.get(s, float('nan')):.3f}" for s in sorted(df.subject.unique())) + " |")
+    lines += _paired_lines(df)
     chosen = df[df.chosen.map(len) > 0]
     if len(chosen):
         lines += ["", "Embeddings selected inside each training fold (order, lag):", ""]
@@ -253,6 +289,10 @@ def main(argv=None):
     parser.add_argument("--grid-lags", type=int, nargs="+", default=[3, 6])
     parser.add_argument("--no-grid", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "riemann_physionet.md"))
+    parser.add_argument("--save-rows", default=None,
+                        help="also write the per-(pipeline, subject) rows as JSON to this path (not committed)")
+    parser.add_argument("--from-rows", default=None,
+                        help="rewrite the tables from rows saved by --save-rows instead of running")
     args = parser.parse_args(argv)
     args.command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} nice .venv/bin/python "
                     + " ".join(shlex.quote(a) for a in sys.argv))
@@ -261,6 +301,15 @@ def main(argv=None):
     import mne
 
     mne.set_log_level("ERROR")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.from_rows:
+        saved = json.loads(Path(args.from_rows).read_text())
+        args.command = saved["command"]
+        toeplitz = {tuple(map(int, k.split(","))): v for k, v in saved["toeplitz"].items()}
+        write(out, args, saved["rows"], saved["grid"], toeplitz)
+        logging.info("wrote %s from %s", out, args.from_rows)
+        return
     X, y, meta = _load(args.data_root, args.subjects)
     rows = run_neurodec(X, y, meta, args.pipelines, args.seed)
     if not args.no_moabb:
@@ -272,8 +321,10 @@ def main(argv=None):
     ix = np.flatnonzero((meta.subject == args.subjects[0]).values)
     train, _ = next(_cv(args.seed).split(X[ix], y[ix]))
     toeplitz = {(m, t): toeplitz_error(X[ix][train], m, t) for m, t in ((2, 4), (3, 6), (4, 5))}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.save_rows:
+        saved = dict(command=args.command, rows=rows, grid=grid,
+                     toeplitz={f"{m},{t}": v for (m, t), v in toeplitz.items()})
+        Path(args.save_rows).write_text(json.dumps(saved, default=float))
     write(out, args, rows, grid, toeplitz)
     logging.info("wrote %s", out)
 
