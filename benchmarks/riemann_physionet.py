@@ -26,6 +26,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from paired_table import paired_lines
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
@@ -197,33 +198,6 @@ def _summary(rows):
 REFERENCES = ("TS+SVM", "TS+SVM-tuned")
 
 
-def _paired_lines(df) -> list[str]:
-    """Each pipeline against the TS+SVM references, subject by subject (MOABB's paired test)."""
-    from neurodec.evaluation.stats import paired_comparisons
-
-    refs = [r for r in REFERENCES if r in set(df.pipeline)]
-    if not refs:
-        return []
-    scores = df.assign(dataset="PhysionetMI")[["dataset", "pipeline", "subject", "score"]]
-    comp = paired_comparisons(scores).set_index(["pipe1", "pipe2"])
-    table = df.pivot_table(index="subject", columns="pipeline", values="score")
-    lines = ["", "Paired against the references, per subject (scores rounded to 3 decimals for wins / losses / ties; "
-             "p: one-sided 'pipeline > reference', Wilcoxon signed-rank from 20 subjects, sign-flip permutation "
-             "below, as `neurodec.evaluation.stats.paired_comparisons` and MOABB's analysis):", "",
-             "| pipeline | reference | subjects | wins / losses / ties | mean difference | p |",
-             "| --- | --- | ---: | --- | ---: | ---: |"]
-    for name in df.pipeline.unique():
-        for ref in refs:
-            if name == ref or (name, ref) not in comp.index:
-                continue
-            pair = table[[name, ref]].dropna().round(3)
-            d = pair[name] - pair[ref]
-            c = comp.loc[(name, ref)]
-            lines.append(f"| {name} | {ref} | {int(c['n_subjects'])} | {(d > 0).sum()} / {(d < 0).sum()} / "
-                         f"{(d == 0).sum()} | {c['mean_diff']:+.3f} | {c['p']:.3f} |")
-    return lines
-
-
 def write(path, args, rows, grid, toeplitz):
     df, agg = _summary(rows)
     lines = [
@@ -245,7 +219,7 @@ def write(path, args, rows, grid, toeplitz):
     for name in agg.index:
         sub = df[df.pipeline == name].set_index("subject")["score"]
         lines.append(f"| {name} | " + " | ".join(f"{sub.get(s, float('nan')):.3f}" for s in sorted(df.subject.unique())) + " |")
-    lines += _paired_lines(df)
+    lines += paired_lines(df, REFERENCES, "PhysionetMI")
     chosen = df[df.chosen.map(len) > 0]
     if len(chosen):
         lines += ["", "Embeddings selected inside each training fold (order, lag):", ""]

@@ -25,10 +25,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from paired_table import paired_lines
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
-PIPELINES = ["TS+SVM", "MDM", "ACM+TS+SVM", "ACM-fast+TS+SVM", "ACM-AMI-FNN+TS+SVM"]
+PIPELINES = [
+    "TS+SVM", "TS+SVM-tuned", "TS+LR", "MDM", "FgMDM", "CSP+LDA",
+    "ACM+TS+SVM", "ACM+MDM", "ACM-fast+TS+SVM", "ACM-fast+TS+SVM-tuned", "ACM-AMI-FNN+TS+SVM",
+]
+REFERENCES = ("TS+SVM", "TS+SVM-tuned")
 
 
 def main(argv=None):
@@ -105,7 +110,8 @@ def main(argv=None):
     lines = [
         "# Riemannian pipelines on SimulatedMI (left vs right imagery, 8-35 Hz)",
         "",
-        f"- Command: `nice .venv/bin/python {' '.join(shlex.quote(a) for a in sys.argv)}`",
+        f"- Command: `OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} nice .venv/bin/python "
+        f"{' '.join(shlex.quote(a) for a in sys.argv)}`",
         f"- Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
         f"- Versions: numpy {np.__version__}, scikit-learn {sklearn.__version__}, pyriemann {pyriemann.__version__}",
         f"- Data: SimulatedMI({args.subjects} subjects, {args.sessions} sessions, 1 run, {args.trials} trials/class, "
@@ -117,6 +123,7 @@ def main(argv=None):
     ]
     for (ev, name), r in agg.iterrows():
         lines.append(f"| {ev} | {name} | {r['mean']:.3f} ± {r['std']:.3f} | {r['cpu']:.1f} |")
+    lines += paired_lines(df[["evaluation", "pipeline", "subject", "score"]], REFERENCES, "SimulatedMI")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
