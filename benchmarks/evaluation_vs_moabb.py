@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np

@@ -11,12 +11,15 @@ from __future__ import annotations
 import pandas as pd
 
 
-def paired_lines(df: pd.DataFrame, references: tuple[str, ...], dataset: str) -> list[str]:
+def paired_lines(df: pd.DataFrame, references: tuple[str, ...], dataset: str,
+                 variants: tuple[str, ...] = ()) -> list[str]:
     """Wins / losses / ties, mean difference and p of each pipeline against each reference.
 
     ``df`` has columns ``pipeline, subject, score`` and optionally ``evaluation``; one
     score per (evaluation, pipeline, subject). Scores are compared rounded to 3 decimals
-    for the win/loss/tie counts, unrounded for the mean difference and the test.
+    for the win/loss/tie counts, unrounded for the mean difference and the test. A
+    pipeline named with one of ``variants`` as suffix (e.g. ``"+Recentering"``) is
+    compared with the references carrying the same suffix.
     """
     from neurodec.evaluation.stats import paired_comparisons
 
@@ -33,9 +36,9 @@ def paired_lines(df: pd.DataFrame, references: tuple[str, ...], dataset: str) ->
     groups = df.groupby("evaluation", sort=False) if by_eval else [(None, df)]
     for evaluation, part in groups:
         table = part.pivot_table(index="subject", columns="pipeline", values="score")
-        refs = [r for r in references if r in table.columns]
         for name in part.pipeline.unique():
-            for ref in refs:
+            suffix = next((v for v in variants if name.endswith(v)), "")
+            for ref in [r + suffix for r in references if r + suffix in table.columns]:
                 key = (evaluation, name, ref) if by_eval else (name, ref)
                 if name == ref or key not in comp.index:
                     continue

@@ -15,6 +15,7 @@ Writes ``benchmarks/results/riemann_simulated.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import platform
@@ -38,8 +39,6 @@ REFERENCES = ("TS+SVM", "TS+SVM-tuned")
 
 def main(argv=None):
     import pandas as pd
-    import pyriemann
-    import sklearn
     from moabb.pipelines.utils import parse_pipelines_from_directory
     from sklearn.base import clone
     from sklearn.metrics import get_scorer
@@ -58,7 +57,16 @@ def main(argv=None):
     parser.add_argument("--pipelines", nargs="+", default=PIPELINES)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default=str(RESULTS / "riemann_simulated.md"))
+    parser.add_argument("--save-rows", default=None, help="also write the per-subject rows as JSON (not committed)")
+    parser.add_argument("--from-rows", default=None, help="rewrite the tables from --save-rows output instead of running")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.from_rows:
+        saved = json.loads(Path(args.from_rows).read_text())
+        write(out, saved["command"], saved["data"], pd.DataFrame(saved["rows"]))
+        return
+    command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} nice .venv/bin/python "
+               + " ".join(shlex.quote(a) for a in sys.argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     warnings.filterwarnings("ignore")
     import mne
@@ -67,6 +75,8 @@ def main(argv=None):
     ds = get_dataset("SimulatedMI", n_subjects=args.subjects, n_sessions=args.sessions, n_runs=1,
                      n_trials=args.trials, n_eeg_channels=args.channels, seed=args.seed)
     X, y, meta = LeftRightImagery(fmin=8, fmax=35).get_data(ds, list(range(1, args.subjects + 1)))
+    data = (f"SimulatedMI({args.subjects} subjects, {args.sessions} sessions, 1 run, {args.trials} trials/class, "
+            f"{args.channels} EEG channels, seed {args.seed}); X {X.shape}")
     specs = {p["name"]: p["pipeline"] for p in parse_pipelines_from_directory(str(REPO / "pipelines"))}
     scorer = get_scorer("roc_auc")
     rows = []
@@ -104,18 +114,24 @@ def main(argv=None):
                 rows.append(dict(pipeline=name + variant, evaluation="cross-session", subject=subject,
                                  score=np.mean(cross), cpu=time.process_time() - c0))
             logging.info("%s subject %d done", name, subject)
-    df = pd.DataFrame(rows)
+    if args.save_rows:
+        Path(args.save_rows).write_text(json.dumps(dict(command=command, data=data, rows=rows), default=float))
+    write(out, command, data, pd.DataFrame(rows))
+
+
+def write(out: Path, command: str, data: str, df) -> None:
+    import pyriemann
+    import sklearn
+
     agg = df.groupby(["evaluation", "pipeline"], sort=False).agg(
         mean=("score", "mean"), std=("score", "std"), cpu=("cpu", "sum"))
     lines = [
         "# Riemannian pipelines on SimulatedMI (left vs right imagery, 8-35 Hz)",
         "",
-        f"- Command: `OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} nice .venv/bin/python "
-        f"{' '.join(shlex.quote(a) for a in sys.argv)}`",
+        f"- Command: `{command}`",
         f"- Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
         f"- Versions: numpy {np.__version__}, scikit-learn {sklearn.__version__}, pyriemann {pyriemann.__version__}",
-        f"- Data: SimulatedMI({args.subjects} subjects, {args.sessions} sessions, 1 run, {args.trials} trials/class, "
-        f"{args.channels} EEG channels, seed {args.seed}); X {X.shape}",
+        f"- Data: {data}",
         "- Within-session: 5-fold StratifiedKFold per subject-session; cross-session: leave one session out per subject",
         "",
         "| evaluation | pipeline | ROC-AUC mean ± std over subjects | CPU s |",
@@ -123,8 +139,14 @@ def main(argv=None):
     ]
     for (ev, name), r in agg.iterrows():
         lines.append(f"| {ev} | {name} | {r['mean']:.3f} ± {r['std']:.3f} | {r['cpu']:.1f} |")
-    lines += paired_lines(df[["evaluation", "pipeline", "subject", "score"]], REFERENCES, "SimulatedMI")
-    out = Path(args.out)
+    subjects = sorted(df.subject.unique())
+    lines += ["", "Per subject:", "", "| evaluation | pipeline | " + " | ".join(f"S{s}" for s in subjects) + " |",
+              "| --- | --- |" + " ---: |" * len(subjects)]
+    for (ev, name), part in df.groupby(["evaluation", "pipeline"], sort=False):
+        sub = part.set_index("subject")["score"]
+        lines.append(f"| {ev} | {name} | " + " | ".join(f"{sub.get(s, float('nan')):.3f}" for s in subjects) + " |")
+    lines += paired_lines(df[["evaluation", "pipeline", "subject", "score"]], REFERENCES, "SimulatedMI",
+                          variants=("+Recentering",))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     logging.info("wrote %s", out)
