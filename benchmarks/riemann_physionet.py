@@ -224,7 +224,7 @@ def write(path, args, rows, grid, toeplitz):
     if len(chosen):
         lines += ["", "Embeddings selected inside each training fold (order, lag):", ""]
         for _, r in chosen.iterrows():
-            lines.append(f"- {r['pipeline']}, subject {r['subject']}: {r['chosen']}")
+            lines.append(f"- {r['pipeline']}, subject {r['subject']}: {[tuple(c) for c in r['chosen']]}")
     if grid:
         g = grid["grid"]
         lines += ["", f"## Nested grid search vs fast selector (subject {args.grid_subject}, outer fold 1 of 5)", "",
