@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+#: The baselines the ACM pipelines are judged against (issue 3: "at least as well as TS+SVM").
+TS_SVM_REFERENCES: tuple[str, ...] = ("TS+SVM", "TS+SVM-tuned")
 
-def paired_lines(df: pd.DataFrame, references: tuple[str, ...], dataset: str,
+
+def paired_lines(df: pd.DataFrame, dataset: str, references: tuple[str, ...] = TS_SVM_REFERENCES,
                  variants: tuple[str, ...] = ()) -> list[str]:
     """Wins / losses / ties, mean difference and p of each pipeline against each reference.
 

@@ -195,9 +195,6 @@ def _summary(rows):
     return df, agg
 
 
-REFERENCES = ("TS+SVM", "TS+SVM-tuned")
-
-
 def write(path, args, rows, grid, toeplitz):
     df, agg = _summary(rows)
     lines = [
@@ -219,7 +216,7 @@ def write(path, args, rows, grid, toeplitz):
     for name in agg.index:
         sub = df[df.pipeline == name].set_index("subject")["score"]
         lines.append(f"| {name} | " + " | ".join(f"{sub.get(s, float('nan')):.3f}" for s in sorted(df.subject.unique())) + " |")
-    lines += paired_lines(df, REFERENCES, "PhysionetMI")
+    lines += paired_lines(df, "PhysionetMI")
     chosen = df[df.chosen.map(len) > 0]
     if len(chosen):
         lines += ["", "Embeddings selected inside each training fold (order, lag):", ""]

@@ -34,7 +34,6 @@ PIPELINES = [
     "TS+SVM", "TS+SVM-tuned", "TS+LR", "MDM", "FgMDM", "CSP+LDA",
     "ACM+TS+SVM", "ACM+MDM", "ACM-fast+TS+SVM", "ACM-fast+TS+SVM-tuned", "ACM-AMI-FNN+TS+SVM",
 ]
-REFERENCES = ("TS+SVM", "TS+SVM-tuned")
 
 
 def main(argv=None):
@@ -145,7 +144,7 @@ def write(out: Path, command: str, data: str, df) -> None:
     for (ev, name), part in df.groupby(["evaluation", "pipeline"], sort=False):
         sub = part.set_index("subject")["score"]
         lines.append(f"| {ev} | {name} | " + " | ".join(f"{sub.get(s, float('nan')):.3f}" for s in subjects) + " |")
-    lines += paired_lines(df[["evaluation", "pipeline", "subject", "score"]], REFERENCES, "SimulatedMI",
+    lines += paired_lines(df[["evaluation", "pipeline", "subject", "score"]], "SimulatedMI",
                           variants=("+Recentering",))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
