@@ -40,6 +40,16 @@ def _check_grid(Cs: Sequence[float], kernels: Sequence[str]) -> list[tuple[float
     return [(C, k) for C in Cs for k in kernels]
 
 
+def _validated(estimator: TunedSVC, *args, **kwargs):
+    """``validate_data(estimator, *args, **kwargs)``, its errors raised as
+    :class:`InvalidInputError` (still a ``ValueError``; scikit-learn's message kept)."""
+    try:
+        return validate_data(estimator, *args, **kwargs)
+    except ValueError as exc:
+        raise InvalidInputError(f"{exc} TunedSVC expects a finite 2-D feature matrix "
+                                "(e.g. tangent vectors).") from exc
+
+
 def _fold_score(svc: SVC, X: np.ndarray, y: np.ndarray) -> float:
     """ROC-AUC for two classes, accuracy otherwise."""
     if svc.classes_.size == 2:
@@ -90,7 +100,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
     def fit(self, X, y) -> TunedSVC:
         """Score every (C, kernel) on the inner folds, then refit the best on all of ``X``."""
         candidates = _check_grid(self.Cs, self.kernels)
-        X, y = validate_data(self, X, y)
+        X, y = _validated(self, X, y)
         check_classification_targets(y)
         self.classes_, counts = np.unique(y, return_counts=True)
         if self.classes_.size < 2:
@@ -114,11 +124,11 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
     def decision_function(self, X) -> np.ndarray:
         """Signed distance to the separating surface of the refitted SVC."""
         check_is_fitted(self, "svc_")
-        X = validate_data(self, X, reset=False)
+        X = _validated(self, X, reset=False)
         return self.svc_.decision_function(X)
 
     def predict(self, X) -> np.ndarray:
         """Predicted class labels."""
         check_is_fitted(self, "svc_")
-        X = validate_data(self, X, reset=False)
+        X = _validated(self, X, reset=False)
         return self.svc_.predict(X)

@@ -80,5 +80,7 @@ def test_bad_parameters_and_input():
         TunedSVC().fit(X, np.zeros(len(X)))
     bad = X.copy()
     bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(InvalidInputError, match="NaN"):
         TunedSVC().fit(bad, y)
+    with pytest.raises(InvalidInputError, match="features"):
+        TunedSVC().fit(X, y).predict(X[:, :5])
