@@ -186,7 +186,7 @@ def time_fast(Xtr, ytr, seed):
 
 
 def _wilcoxon(diff) -> str:
-    """Two-sided paired Wilcoxon signed-rank p-value of per-fold differences ('-' if all zero)."""
+    """Two-sided paired Wilcoxon signed-rank p-value of per-fold differences ('p = 1' if all zero)."""
     from scipy.stats import wilcoxon
 
     diff = np.asarray(diff)
