@@ -62,8 +62,25 @@ def make_dataset(root: Path):
 
 
 #: the 17 sensorimotor channels (10-10 names as MOABB gives them for PhysionetMI)
-MOTOR_CHANNELS = ["FC3", "FC1", "FCz", "FC2", "FC4", "C5", "C3", "C1", "Cz", "C2", "C4", "C6",
-                  "CP3", "CP1", "CPz", "CP2", "CP4"]
+MOTOR_CHANNELS = [
+    "FC3",
+    "FC1",
+    "FCz",
+    "FC2",
+    "FC4",
+    "C5",
+    "C3",
+    "C1",
+    "Cz",
+    "C2",
+    "C4",
+    "C6",
+    "CP3",
+    "CP1",
+    "CPz",
+    "CP2",
+    "CP4",
+]
 
 
 def make_paradigm(channels: str = "all"):
@@ -84,8 +101,12 @@ def make_pipelines(order: int, lag: int) -> dict:
     return {
         "TS+SVM": make_pipeline(Covariances("oas"), TangentSpace(metric="riemann"), SVC(kernel="linear")),
         "MDM": make_pipeline(Covariances("oas"), MDM(metric="riemann")),
-        "ACM+TS+SVM": make_pipeline(AugmentedDataset(order=order, lag=lag), Covariances("cov"),
-                                    TangentSpace(metric="riemann"), SVC(kernel="rbf")),
+        "ACM+TS+SVM": make_pipeline(
+            AugmentedDataset(order=order, lag=lag),
+            Covariances("cov"),
+            TangentSpace(metric="riemann"),
+            SVC(kernel="rbf"),
+        ),
     }
 
 
@@ -100,8 +121,14 @@ def run_moabb(paradigm, dataset, pipelines, evaluation: str, seed: int, n_jobs: 
 
     cls = {"within-session": WithinSessionEvaluation, "cross-subject": CrossSubjectEvaluation}[evaluation]
     t0, c0 = time.perf_counter(), _cpu()
-    res = cls(paradigm=paradigm, datasets=[dataset], random_state=seed, n_jobs=n_jobs,
-              overwrite=True, hdf5_path=str(tmp / "moabb")).process(pipelines)
+    res = cls(
+        paradigm=paradigm,
+        datasets=[dataset],
+        random_state=seed,
+        n_jobs=n_jobs,
+        overwrite=True,
+        hdf5_path=str(tmp / "moabb"),
+    ).process(pipelines)
     return res, time.perf_counter() - t0, _cpu() - c0
 
 
@@ -109,8 +136,9 @@ def run_neurodec(paradigm, dataset, pipelines, evaluation: str, seed: int, n_job
     from neurodec.evaluation import EVALUATIONS
 
     t0, c0 = time.perf_counter(), _cpu()
-    res = EVALUATIONS[evaluation](paradigm, [dataset], random_state=seed, n_jobs=n_jobs,
-                                  results=results, progress=False).process(pipelines)
+    res = EVALUATIONS[evaluation](
+        paradigm, [dataset], random_state=seed, n_jobs=n_jobs, results=results, progress=False
+    ).process(pipelines)
     return res, time.perf_counter() - t0, _cpu() - c0
 
 
@@ -143,9 +171,16 @@ def resume_demo(root: Path, n_subjects: int, order: int, lag: int, channels: str
     from neurodec.evaluation import ResultsStore
 
     def script(results):
-        return RESUME_SCRIPT.format(repo=str(REPO), bench=str(REPO / "benchmarks"), root=str(root),
-                                    n=n_subjects, order=order, lag=lag, results=str(results),
-                                    channels=channels)
+        return RESUME_SCRIPT.format(
+            repo=str(REPO),
+            bench=str(REPO / "benchmarks"),
+            root=str(root),
+            n=n_subjects,
+            order=order,
+            lag=lag,
+            results=str(results),
+            channels=channels,
+        )
 
     clean, killed = tmp / "clean", tmp / "killed"
     subprocess.run([sys.executable, "-c", script(clean)], check=True)
@@ -189,8 +224,10 @@ def versions() -> str:
 
     import neurodec
 
-    return (f"neurodec {neurodec.__version__}, moabb {moabb.__version__}, pyriemann {pyriemann.__version__}, "
-            f"scikit-learn {sklearn.__version__}, joblib {joblib.__version__}, numpy {np.__version__}")
+    return (
+        f"neurodec {neurodec.__version__}, moabb {moabb.__version__}, pyriemann {pyriemann.__version__}, "
+        f"scikit-learn {sklearn.__version__}, joblib {joblib.__version__}, numpy {np.__version__}"
+    )
 
 
 def main() -> None:
@@ -201,12 +238,21 @@ def main() -> None:
     parser.add_argument("--order", type=int, default=2)
     parser.add_argument("--lag", type=int, default=1)
     parser.add_argument("--resume-subjects", type=int, default=5)
-    parser.add_argument("--channels", choices=["all", "motor"], default="motor",
-                        help="all 64 channels, or the 17 sensorimotor ones (FC3..CP4)")
-    parser.add_argument("--blas-threads-default", action="store_true",
-                        help="leave BLAS threading at its default (MOABB then runs multi-threaded BLAS)")
+    parser.add_argument(
+        "--channels",
+        choices=["all", "motor"],
+        default="motor",
+        help="all 64 channels, or the 17 sensorimotor ones (FC3..CP4)",
+    )
+    parser.add_argument(
+        "--blas-threads-default",
+        action="store_true",
+        help="leave BLAS threading at its default (MOABB then runs multi-threaded BLAS)",
+    )
     parser.add_argument("--evaluations", nargs="+", default=["within-session", "cross-subject"])
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "evaluation_vs_moabb.md")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "benchmarks" / "results" / "evaluation_vs_moabb.md"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import logging
@@ -228,40 +274,60 @@ def main() -> None:
         moabb_res[ev] = run_moabb(paradigm, dataset, pipelines, ev, 42, args.n_jobs, tmp)
         print(f"MOABB {ev}: wall {moabb_res[ev][1]:.1f}s cpu {moabb_res[ev][2]:.1f}s", flush=True)
 
-    table = ["| evaluation | rows | MOABB wall (s) | neurodec wall (s) | wall ratio | MOABB CPU (s) | "
-             "neurodec CPU (s) | CPU ratio | max abs score diff |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    table = [
+        "| evaluation | rows | MOABB wall (s) | neurodec wall (s) | wall ratio | MOABB CPU (s) | "
+        "neurodec CPU (s) | CPU ratio | max abs score diff |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for ev in args.evaluations:
         (m, tm, cm), (n, tn, cn) = moabb_res[ev], nd_res[ev]
-        table.append(f"| {ev} | {len(n)} | {tm:.1f} | {tn:.1f} | {tm / tn:.2f}x | {cm:.1f} | {cn:.1f} | "
-                     f"{cm / cn:.2f}x | {compare(m, n):.1e} |")
+        table.append(
+            f"| {ev} | {len(n)} | {tm:.1f} | {tn:.1f} | {tm / tn:.2f}x | {cm:.1f} | {cn:.1f} | "
+            f"{cm / cn:.2f}x | {compare(m, n):.1e} |"
+        )
     tm_all, tn_all = (sum(v[1] for v in r.values()) for r in (moabb_res, nd_res))
     cm_all, cn_all = (sum(v[2] for v in r.values()) for r in (moabb_res, nd_res))
-    table.append(f"| **total** | | **{tm_all:.1f}** | **{tn_all:.1f}** | **{tm_all / tn_all:.2f}x** | "
-                 f"**{cm_all:.1f}** | **{cn_all:.1f}** | **{cm_all / cn_all:.2f}x** | |")
+    table.append(
+        f"| **total** | | **{tm_all:.1f}** | **{tn_all:.1f}** | **{tm_all / tn_all:.2f}x** | "
+        f"**{cm_all:.1f}** | **{cn_all:.1f}** | **{cm_all / cn_all:.2f}x** | |"
+    )
 
-    per_pipe = ["| evaluation | pipeline | mean score (MOABB) | mean score (neurodec) |", "| --- | --- | ---: | ---: |"]
+    per_pipe = [
+        "| evaluation | pipeline | mean score (MOABB) | mean score (neurodec) |",
+        "| --- | --- | ---: | ---: |",
+    ]
     for ev in args.evaluations:
         m, n = moabb_res[ev][0], nd_res[ev][0]
         for p in pipelines:
-            per_pipe.append(f"| {ev} | {p} | {m[m.pipeline == p].score.mean():.4f} | "
-                            f"{n[n.pipeline == p].score.mean():.4f} |")
+            per_pipe.append(
+                f"| {ev} | {p} | {m[m.pipeline == p].score.mean():.4f} | "
+                f"{n[n.pipeline == p].score.mean():.4f} |"
+            )
 
     resume = None
     if args.resume_subjects > 0:
-        resume = resume_demo(args.data_root, args.resume_subjects, args.order, args.lag, args.channels,
-                             tmp / "resume")
+        resume = resume_demo(
+            args.data_root, args.resume_subjects, args.order, args.lag, args.channels, tmp / "resume"
+        )
         print("resume:", resume, flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
-    cmd = ("nice .venv/bin/python benchmarks/evaluation_vs_moabb.py --data-root DATA "
-           f"--subjects {args.subjects} --n-jobs {args.n_jobs} --order {args.order} --lag {args.lag} "
-           f"--resume-subjects {args.resume_subjects} --channels {args.channels}"
-           + (" --blas-threads-default" if args.blas_threads_default else ""))
-    chan = ("the 17 sensorimotor channels " + ", ".join(MOTOR_CHANNELS)) if args.channels == "motor" \
+    cmd = (
+        "nice .venv/bin/python benchmarks/evaluation_vs_moabb.py --data-root DATA "
+        f"--subjects {args.subjects} --n-jobs {args.n_jobs} --order {args.order} --lag {args.lag} "
+        f"--resume-subjects {args.resume_subjects} --channels {args.channels}"
+        + (" --blas-threads-default" if args.blas_threads_default else "")
+    )
+    chan = (
+        ("the 17 sensorimotor channels " + ", ".join(MOTOR_CHANNELS))
+        if args.channels == "motor"
         else "all 64 channels"
-    blas = ("BLAS left at its default threading" if args.blas_threads_default
-            else "single-threaded BLAS for both (OPENBLAS/OMP_NUM_THREADS=1)")
+    )
+    blas = (
+        "BLAS left at its default threading"
+        if args.blas_threads_default
+        else "single-threaded BLAS for both (OPENBLAS/OMP_NUM_THREADS=1)"
+    )
     resume_md = "(not run)"
     if resume is not None:
         resume_md = f"""Within-session, TS+SVM and MDM, subjects 1-{args.resume_subjects}: one uninterrupted run; one run

@@ -78,7 +78,9 @@ def worker(args: argparse.Namespace) -> None:
 
         ds = _moabb_dataset(root)
         call = lambda: LeftRightImagery().get_data(  # noqa: E731
-            ds, subjects=subjects, n_jobs=args.n_jobs,
+            ds,
+            subjects=subjects,
+            n_jobs=args.n_jobs,
             cache_config=dict(use=False, save_raw=False, save_epochs=False, save_array=False),
         )
     else:
@@ -116,14 +118,26 @@ def worker(args: argparse.Namespace) -> None:
         y_ref = np.load(ref.with_suffix(".y.npy"))
         meta_ref = pd.read_pickle(ref.with_suffix(".meta.pkl"))
         equal = bool(
-            X.dtype == X_ref.dtype and X.shape == X_ref.shape and np.array_equal(X, X_ref)
-            and np.array_equal(np.asarray(y), y_ref) and meta.equals(meta_ref)
+            X.dtype == X_ref.dtype
+            and X.shape == X_ref.shape
+            and np.array_equal(X, X_ref)
+            and np.array_equal(np.asarray(y), y_ref)
+            and meta.equals(meta_ref)
             and (meta.dtypes == meta_ref.dtypes).all()
         )
-    print(json.dumps({
-        "seconds": seconds, "maxrss_kb": peak, "maxrss_before_kb": rss_before,
-        "shape": list(X.shape), "dtype": str(X.dtype), "equal": equal,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "maxrss_kb": peak,
+                "maxrss_before_kb": rss_before,
+                "shape": list(X.shape),
+                "dtype": str(X.dtype),
+                "equal": equal,
+            }
+        ),
+        flush=True,
+    )
 
 
 # --------------------------------------------------------------------------- parent side
@@ -148,9 +162,20 @@ def run_variant(variant: str, args, n_jobs: int, cache_dir: Path, reference: Pat
     import psutil
 
     cmd = [
-        sys.executable, __file__, "--worker", variant, "--data-root", str(args.data_root),
-        "--n-subjects", str(args.n_subjects), "--n-jobs", str(n_jobs),
-        "--cache-dir", str(cache_dir), "--reference", str(reference),
+        sys.executable,
+        __file__,
+        "--worker",
+        variant,
+        "--data-root",
+        str(args.data_root),
+        "--n-subjects",
+        str(args.n_subjects),
+        "--n-jobs",
+        str(n_jobs),
+        "--cache-dir",
+        str(cache_dir),
+        "--reference",
+        str(reference),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
     ps = psutil.Process(proc.pid)
@@ -190,20 +215,30 @@ def _versions() -> str:
 
     import neurodec
 
-    return (f"neurodec {neurodec.__version__}, moabb {moabb.__version__}, mne {mne.__version__}, "
-            f"numpy {numpy.__version__}, scipy {scipy.__version__}, Python {platform.python_version()}")
+    return (
+        f"neurodec {neurodec.__version__}, moabb {moabb.__version__}, mne {mne.__version__}, "
+        f"numpy {numpy.__version__}, scipy {scipy.__version__}, Python {platform.python_version()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     from neurodec.config import data_root as default_data_root
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", type=Path, default=None,
-                        help="folder holding PhysionetMI/ (default: neurodec.config.data_root())")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="folder holding PhysionetMI/ (default: neurodec.config.data_root())",
+    )
     parser.add_argument("--n-subjects", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=2,
-                        help="runs per variant (after one MOABB run that makes the reference arrays); "
-                             "the minimum is reported")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="runs per variant (after one MOABB run that makes the reference arrays); "
+        "the minimum is reported",
+    )
     parser.add_argument("--out", type=Path, default=RESULT)
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--n-jobs", type=int, default=1, help=argparse.SUPPRESS)
@@ -242,9 +277,12 @@ def main(argv: list[str] | None = None) -> None:
             for label, variant, n_jobs in order:
                 res = run_variant(variant, args, n_jobs, caches[n_jobs], reference)
                 rows.setdefault(label, []).append(res)
-                print(f"[{rep + 1}/{args.repeats}] {label:55s} {res['seconds']:7.2f} s  "
-                      f"maxrss {res['maxrss_kb'] / 1024:7.0f} MB  tree {res['tree_peak_mb']:7.0f} MB  "
-                      f"equal={res['equal']}", flush=True)
+                print(
+                    f"[{rep + 1}/{args.repeats}] {label:55s} {res['seconds']:7.2f} s  "
+                    f"maxrss {res['maxrss_kb'] / 1024:7.0f} MB  tree {res['tree_peak_mb']:7.0f} MB  "
+                    f"equal={res['equal']}",
+                    flush=True,
+                )
     write_table(args, rows)
 
 

@@ -71,9 +71,11 @@ def versions() -> str:
 
     import neurodec
 
-    return (f"neurodec {neurodec.__version__}, moabb {moabb.__version__}, mne {mne.__version__}, "
-            f"pyriemann {pyriemann.__version__}, scikit-learn {sklearn.__version__}, "
-            f"joblib {joblib.__version__}, numpy {np.__version__}")
+    return (
+        f"neurodec {neurodec.__version__}, moabb {moabb.__version__}, mne {mne.__version__}, "
+        f"pyriemann {pyriemann.__version__}, scikit-learn {sklearn.__version__}, "
+        f"joblib {joblib.__version__}, numpy {np.__version__}"
+    )
 
 
 def load_pipelines():
@@ -96,10 +98,13 @@ def latency_controls(pipes):
     for aligned, base in LATENCY_PAIRS.items():
         out[aligned] = pipes[aligned]
         length = pipes[aligned].steps[0][1].length
-        for label, crop in (("Crop0-0.8", LatencyAlignment(length=206, start=start, max_shift=0)),
-                            ("Crop0-0.7", LatencyAlignment(length=length, start=start, max_shift=0))):
-            out[f"{label}+{base}"] = Pipeline([("crop", crop)]
-                                              + [(n, clone(s)) for n, s in pipes[base].steps])
+        for label, crop in (
+            ("Crop0-0.8", LatencyAlignment(length=206, start=start, max_shift=0)),
+            ("Crop0-0.7", LatencyAlignment(length=length, start=start, max_shift=0)),
+        ):
+            out[f"{label}+{base}"] = Pipeline(
+                [("crop", crop)] + [(n, clone(s)) for n, s in pipes[base].steps]
+            )
     return out
 
 
@@ -119,10 +124,16 @@ def lag_table(dataset, pipes, cache) -> pd.DataFrame:
         for test in sorted(set(sessions)):
             fitted = clone(step).fit(X[idx[sessions != test]], domains=sessions[sessions != test])
             lag = fitted.estimate_lags(X[idx[sessions == test]])[0]
-            rows.append({"subject": subject, "test session": test,
-                         "training lags (ms)": ", ".join(f"{d}: {1000 * v / 256:+.0f}"
-                                                         for d, v in fitted.lags_.items()),
-                         "test lag (ms)": f"{1000 * lag / 256:+.0f}"})
+            rows.append(
+                {
+                    "subject": subject,
+                    "test session": test,
+                    "training lags (ms)": ", ".join(
+                        f"{d}: {1000 * v / 256:+.0f}" for d, v in fitted.lags_.items()
+                    ),
+                    "test lag (ms)": f"{1000 * lag / 256:+.0f}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -132,11 +143,14 @@ def run_neurodec(dataset, pipelines, seed, n_jobs, results, cache, tmin=0.0):
 
     paradigm = P300(tmin=tmin, cache_dir=cache)
     out, times = {}, {}
-    for key, cls, ds in (("within", WithinSessionEvaluation, dataset["all"]),
-                         ("cross", CrossSessionEvaluation, dataset["multi"])):
+    for key, cls, ds in (
+        ("within", WithinSessionEvaluation, dataset["all"]),
+        ("cross", CrossSessionEvaluation, dataset["multi"]),
+    ):
         t0, c0 = time.perf_counter(), time.process_time()
-        out[key] = cls(paradigm, [ds], random_state=seed, n_jobs=n_jobs, results=results / key,
-                       progress=False).process(pipelines)
+        out[key] = cls(
+            paradigm, [ds], random_state=seed, n_jobs=n_jobs, results=results / key, progress=False
+        ).process(pipelines)
         times[key] = time.perf_counter() - t0
         times[key + "_cpu"] = time.process_time() - c0
     return out, times
@@ -148,11 +162,19 @@ def run_moabb(dataset, pipelines, seed, n_jobs, tmp):
 
     paradigm = P300()
     out, times = {}, {}
-    for key, cls, ds in (("within", WithinSessionEvaluation, dataset["all"]),
-                         ("cross", CrossSessionEvaluation, dataset["multi"])):
+    for key, cls, ds in (
+        ("within", WithinSessionEvaluation, dataset["all"]),
+        ("cross", CrossSessionEvaluation, dataset["multi"]),
+    ):
         t0, c0 = time.perf_counter(), time.process_time()
-        out[key] = cls(paradigm=paradigm, datasets=[ds], random_state=seed, n_jobs=n_jobs,
-                       overwrite=True, hdf5_path=str(tmp / f"moabb-{key}")).process(pipelines)
+        out[key] = cls(
+            paradigm=paradigm,
+            datasets=[ds],
+            random_state=seed,
+            n_jobs=n_jobs,
+            overwrite=True,
+            hdf5_path=str(tmp / f"moabb-{key}"),
+        ).process(pipelines)
         times[key] = time.perf_counter() - t0
         times[key + "_cpu"] = time.process_time() - c0
     return out, times
@@ -160,7 +182,8 @@ def run_moabb(dataset, pipelines, seed, n_jobs, tmp):
 
 def _norm(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(subject=df["subject"].astype(int), session=df["session"].astype(str))[
-        ["pipeline", "subject", "session", "score"]]
+        ["pipeline", "subject", "session", "score"]
+    ]
 
 
 def per_subject(df: pd.DataFrame) -> pd.DataFrame:
@@ -188,20 +211,28 @@ def erp_table(dataset, cache) -> pd.DataFrame:
         diff = X[idx][y[idx] == "Target"].mean(0) - X[idx][y[idx] == "NonTarget"].mean(0)
         ear = diff[[0, 3]].mean(0)  # TP9, TP10
         k = int(np.argmax(np.abs(ear[win])))
-        rows.append({"subject": subject, "session": session,
-                     "ERP (µV)": round(float(ear[win][k]), 1),
-                     "latency (ms)": int(round(1000 * times[win][k])),
-                     "n": len(idx)})
+        rows.append(
+            {
+                "subject": subject,
+                "session": session,
+                "ERP (µV)": round(float(ear[win][k]), 1),
+                "latency (ms)": int(round(1000 * times[win][k])),
+                "n": len(idx),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def md_table(df: pd.DataFrame, fmt: str = "{:.3f}") -> str:
     cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join([df.index.name or ""] + cols) + " |",
-             "|" + "---|" * (len(cols) + 1)]
+    lines = ["| " + " | ".join([df.index.name or ""] + cols) + " |", "|" + "---|" * (len(cols) + 1)]
     for idx, row in df.iterrows():
-        cells = [fmt.format(v) if isinstance(v, (float, np.floating)) and not np.isnan(v) else
-                 ("" if isinstance(v, float) and np.isnan(v) else str(v)) for v in row]
+        cells = [
+            fmt.format(v)
+            if isinstance(v, (float, np.floating)) and not np.isnan(v)
+            else ("" if isinstance(v, float) and np.isnan(v) else str(v))
+            for v in row
+        ]
         lines.append("| " + " | ".join([str(idx)] + cells) + " |")
     return "\n".join(lines)
 
@@ -211,10 +242,12 @@ def main(argv=None) -> None:
     ap.add_argument("--data-root", type=Path, default=default_data_root())
     ap.add_argument("--random-state", type=int, default=42)
     ap.add_argument("--n-jobs", type=int, default=1)
-    ap.add_argument("--subjects", type=int, nargs="+", default=None,
-                    help="within-session subjects (default: all 5)")
-    ap.add_argument("--multi", type=int, nargs="+", default=MULTI_SESSION,
-                    help="cross-session subjects (default: 1 2 3)")
+    ap.add_argument(
+        "--subjects", type=int, nargs="+", default=None, help="within-session subjects (default: all 5)"
+    )
+    ap.add_argument(
+        "--multi", type=int, nargs="+", default=MULTI_SESSION, help="cross-session subjects (default: 1 2 3)"
+    )
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "p300_muse.md")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -235,15 +268,18 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="p300-muse-") as tmp:
         tmp = Path(tmp)
         # the pipelines MOABB also runs, from a cold epoch cache, timed against MOABB
-        nd_shared, nd_shared_t = run_neurodec(datasets, shared, args.random_state, args.n_jobs,
-                                              tmp / "nd", tmp / "cache")
+        nd_shared, nd_shared_t = run_neurodec(
+            datasets, shared, args.random_state, args.n_jobs, tmp / "nd", tmp / "cache"
+        )
         mo, mo_t = run_moabb(datasets, shared, args.random_state, args.n_jobs, tmp)
         # the re-centering pipelines (neurodec only; epochs now cached)
-        nd_rc, nd_rc_t = run_neurodec(datasets, recentered, args.random_state, args.n_jobs,
-                                      tmp / "nd", tmp / "cache")
+        nd_rc, nd_rc_t = run_neurodec(
+            datasets, recentered, args.random_state, args.n_jobs, tmp / "nd", tmp / "cache"
+        )
         # the latency-alignment pipelines and their controls, on epochs with a margin
-        nd_lat, nd_lat_t = run_neurodec(datasets, latency, args.random_state, args.n_jobs,
-                                        tmp / "nd-lat", tmp / "cache", tmin=MARGIN_TMIN)
+        nd_lat, nd_lat_t = run_neurodec(
+            datasets, latency, args.random_state, args.n_jobs, tmp / "nd-lat", tmp / "cache", tmin=MARGIN_TMIN
+        )
         nd = {k: pd.concat([nd_shared[k], nd_rc[k], nd_lat[k]], ignore_index=True) for k in nd_shared}
         erp = erp_table(datasets["all"], tmp / "cache")
         lags = lag_table(datasets["multi"], pipes, tmp / "cache")
@@ -276,6 +312,7 @@ def main(argv=None) -> None:
         row["drop (mean)"] = row["within (mean)"] - row["cross (mean)"]
         rows.append(row)
     drop = pd.DataFrame(rows).set_index("pipeline")
+
     def recovery(pairs) -> pd.DataFrame:
         rec_rows = []
         for rc, base in pairs:
@@ -288,10 +325,16 @@ def main(argv=None) -> None:
                     d = w.loc[base, s] - c.loc[base, s]
                     gain = c.loc[rc, s] - c.loc[base, s]
                     wchg = w.loc[rc, s] - w.loc[base, s]
-                rec_rows.append({"pipeline": f"{rc} vs {base}", "subject": s,
-                                 "drop without": d, "cross gain": gain,
-                                 "recovered": (gain / d) if d > 0.005 else np.nan,
-                                 "within change": wchg})
+                rec_rows.append(
+                    {
+                        "pipeline": f"{rc} vs {base}",
+                        "subject": s,
+                        "drop without": d,
+                        "cross gain": gain,
+                        "recovered": (gain / d) if d > 0.005 else np.nan,
+                        "within change": wchg,
+                    }
+                )
         return pd.DataFrame(rec_rows).set_index("pipeline")
 
     rec = recovery(RECENTER_PAIRS.items())
@@ -305,8 +348,10 @@ def main(argv=None) -> None:
         t["total_cpu"] = t["within_cpu"] + t["cross_cpu"]
 
     def row(label, t):
-        return (f"| {label} | {t['within']:.1f} s | {t['within_cpu']:.1f} s | {t['cross']:.1f} s | "
-                f"{t['cross_cpu']:.1f} s | {t['total']:.1f} s | {t['total_cpu']:.1f} s |")
+        return (
+            f"| {label} | {t['within']:.1f} s | {t['within_cpu']:.1f} s | {t['cross']:.1f} s | "
+            f"{t['cross_cpu']:.1f} s | {t['total']:.1f} s | {t['total_cpu']:.1f} s |"
+        )
 
     cmd = "nice .venv/bin/python benchmarks/p300_muse.py --data-root ../shared/data"
     clip_files = clip[clip["clipped_samples"] > 0]
@@ -387,11 +432,16 @@ def main(argv=None) -> None:
         row(f"neurodec, the {len(shared)} shared pipelines (cold epoch cache)", nd_shared_t),
         row(f"MOABB, the {len(shared)} shared pipelines", mo_t),
         "| ratio MOABB / neurodec (shared pipelines) | "
-        + " | ".join(f"{mo_t[k] / nd_shared_t[k]:.2f}" for k in
-                     ("within", "within_cpu", "cross", "cross_cpu", "total", "total_cpu")) + " |",
+        + " | ".join(
+            f"{mo_t[k] / nd_shared_t[k]:.2f}"
+            for k in ("within", "within_cpu", "cross", "cross_cpu", "total", "total_cpu")
+        )
+        + " |",
         row(f"neurodec, the {len(recentered)} re-centering pipelines (warm epoch cache)", nd_rc_t),
-        row(f"neurodec, the {len(latency)} latency-alignment pipelines and controls (cold epoch cache)",
-            nd_lat_t),
+        row(
+            f"neurodec, the {len(latency)} latency-alignment pipelines and controls (cold epoch cache)",
+            nd_lat_t,
+        ),
         "",
         "## Clipping (|x| >= 999.5 µV on an EEG channel): files affected and epochs rejected",
         "",

@@ -14,8 +14,12 @@ import pandas as pd
 TS_SVM_REFERENCES: tuple[str, ...] = ("TS+SVM", "TS+SVM-tuned")
 
 
-def paired_lines(df: pd.DataFrame, dataset: str, references: tuple[str, ...] = TS_SVM_REFERENCES,
-                 variants: tuple[str, ...] = ()) -> list[str]:
+def paired_lines(
+    df: pd.DataFrame,
+    dataset: str,
+    references: tuple[str, ...] = TS_SVM_REFERENCES,
+    variants: tuple[str, ...] = (),
+) -> list[str]:
     """Wins / losses / ties, mean difference and p of each pipeline against each reference.
 
     ``df`` has columns ``pipeline, subject, score`` and optionally ``evaluation``; one
@@ -31,11 +35,15 @@ def paired_lines(df: pd.DataFrame, dataset: str, references: tuple[str, ...] = T
     cols = ["dataset"] + (["evaluation"] if by_eval else []) + ["pipeline", "subject", "score"]
     comp = paired_comparisons(df.assign(dataset=dataset)[cols]).set_index(keys)
     header = "| evaluation " if by_eval else ""
-    lines = ["", "Paired against the references, per subject (wins / losses / ties on scores rounded to 3 "
-             "decimals; p: one-sided 'pipeline > reference' as in `neurodec.evaluation.stats.paired_comparisons` "
-             "and MOABB's analysis: Wilcoxon signed-rank from 20 subjects, sign-flip permutation below, exact up to 14):", "",
-             header + "| pipeline | reference | subjects | wins / losses / ties | mean difference | p |",
-             ("| --- " if by_eval else "") + "| --- | --- | ---: | --- | ---: | ---: |"]
+    lines = [
+        "",
+        "Paired against the references, per subject (wins / losses / ties on scores rounded to 3 "
+        "decimals; p: one-sided 'pipeline > reference' as in `neurodec.evaluation.stats.paired_comparisons` "
+        "and MOABB's analysis: Wilcoxon signed-rank from 20 subjects, sign-flip permutation below, exact up to 14):",
+        "",
+        header + "| pipeline | reference | subjects | wins / losses / ties | mean difference | p |",
+        ("| --- " if by_eval else "") + "| --- | --- | ---: | --- | ---: | ---: |",
+    ]
     groups = df.groupby("evaluation", sort=False) if by_eval else [(None, df)]
     for evaluation, part in groups:
         table = part.pivot_table(index="subject", columns="pipeline", values="score")
@@ -49,6 +57,8 @@ def paired_lines(df: pd.DataFrame, dataset: str, references: tuple[str, ...] = T
                 d = pair[name] - pair[ref]
                 c = comp.loc[key]
                 lead = f"| {evaluation} " if by_eval else ""
-                lines.append(f"{lead}| {name} | {ref} | {int(c['n_subjects'])} | {(d > 0).sum()} / {(d < 0).sum()} / "
-                             f"{(d == 0).sum()} | {c['mean_diff']:+.3f} | {c['p']:.3f} |")
+                lines.append(
+                    f"{lead}| {name} | {ref} | {int(c['n_subjects'])} | {(d > 0).sum()} / {(d < 0).sum()} / "
+                    f"{(d == 0).sum()} | {c['mean_diff']:+.3f} | {c['p']:.3f} |"
+                )
     return lines

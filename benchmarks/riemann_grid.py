@@ -37,13 +37,31 @@ import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MONTAGE = ["FC3", "FCz", "FC4", "C3", "Cz", "C4", "CP3", "CP4"]
-SIM_MONTAGE = ["FC3", "FC1", "C3", "C1", "FC2", "FC4", "C2", "C4"]  # around C3 and C4 on SimulatedMI's 32-channel cap
+SIM_MONTAGE = [
+    "FC3",
+    "FC1",
+    "C3",
+    "C1",
+    "FC2",
+    "FC4",
+    "C2",
+    "C4",
+]  # around C3 and C4 on SimulatedMI's 32-channel cap
 ORDERS = list(range(1, 11))
 LAGS = list(range(1, 11))
 CS = (0.5, 1.0, 1.5)
 KERNELS = ("rbf", "linear")
-LABELS = ("grid (600 candidates)", "fast", "fast, 1 split, best score (0.1)", "AMI-FNN", "fixed ACM(4,5)",
-          "TS+SVM (order 1)", "fast + SVC tuned", "AMI-FNN + SVC tuned", "TS+SVM + SVC tuned")
+LABELS = (
+    "grid (600 candidates)",
+    "fast",
+    "fast, 1 split, best score (0.1)",
+    "AMI-FNN",
+    "fixed ACM(4,5)",
+    "TS+SVM (order 1)",
+    "fast + SVC tuned",
+    "AMI-FNN + SVC tuned",
+    "TS+SVM + SVC tuned",
+)
 
 
 def _versions() -> str:
@@ -65,8 +83,15 @@ def _load_simulated(subjects, channels, seed):
     from neurodec.datasets import get_dataset
     from neurodec.paradigms import LeftRightImagery
 
-    dataset = get_dataset("SimulatedMI", n_subjects=max(subjects), n_sessions=2, n_runs=1, n_trials=40,
-                          n_eeg_channels=32, seed=seed)
+    dataset = get_dataset(
+        "SimulatedMI",
+        n_subjects=max(subjects),
+        n_sessions=2,
+        n_runs=1,
+        n_trials=40,
+        n_eeg_channels=32,
+        seed=seed,
+    )
     return LeftRightImagery(fmin=8, fmax=35, channels=channels).get_data(dataset, subjects)
 
 
@@ -103,8 +128,11 @@ def _final(Xtr, ytr, Xte, yte, order, lag, C=1.0, kernel="rbf", tuned_seed=None)
 
     from neurodec.riemann import AugmentedCovariances, TunedSVC
 
-    svc = SVC(C=C, kernel=kernel) if tuned_seed is None else TunedSVC(Cs=CS, kernels=KERNELS, cv=3,
-                                                                     random_state=tuned_seed)
+    svc = (
+        SVC(C=C, kernel=kernel)
+        if tuned_seed is None
+        else TunedSVC(Cs=CS, kernels=KERNELS, cv=3, random_state=tuned_seed)
+    )
     model = make_pipeline(AugmentedCovariances(order, lag, "oas"), TangentSpace(metric="riemann"), svc)
     model.fit(Xtr, ytr)
     auc = float(roc_auc_score(yte == model.classes_[1], model.decision_function(Xte)))
@@ -127,14 +155,25 @@ def one_fold(Xtr, ytr, Xte, yte, seed, have=None):
             return
         c0 = time.process_time()
         choice, params = select()
-        auc, found = _final(Xtr, ytr, Xte, yte, choice[0], choice[1], tuned_seed=seed if tuned else None,
-                            **params)
-        out[label] = dict(order=int(choice[0]), lag=int(choice[1]), auc=auc, cpu=time.process_time() - c0,
-                          **params, **found)
+        auc, found = _final(
+            Xtr, ytr, Xte, yte, choice[0], choice[1], tuned_seed=seed if tuned else None, **params
+        )
+        out[label] = dict(
+            order=int(choice[0]), lag=int(choice[1]), auc=auc, cpu=time.process_time() - c0, **params, **found
+        )
 
     def by_grid():
-        g = select_grid(Xtr, ytr, orders=ORDERS, lags=LAGS, Cs=CS, kernels=KERNELS, cv=3,
-                        estimator="oas", random_state=seed)
+        g = select_grid(
+            Xtr,
+            ytr,
+            orders=ORDERS,
+            lags=LAGS,
+            Cs=CS,
+            kernels=KERNELS,
+            cv=3,
+            estimator="oas",
+            random_state=seed,
+        )
         return (g.order, g.lag), dict(C=float(g.details["svc__C"]), kernel=g.details["svc__kernel"])
 
     timed("grid (600 candidates)", by_grid)
@@ -169,8 +208,17 @@ def per_order_cost(Xtr, ytr, seed, orders, lag=5):
     costs = {}
     for m in orders:
         c0 = time.process_time()
-        select_grid(Xtr, ytr, orders=[m], lags=[lag], Cs=(1.0,), kernels=("rbf",), cv=3,
-                    estimator="oas", random_state=seed)
+        select_grid(
+            Xtr,
+            ytr,
+            orders=[m],
+            lags=[lag],
+            Cs=(1.0,),
+            kernels=("rbf",),
+            cv=3,
+            estimator="oas",
+            random_state=seed,
+        )
         costs[m] = time.process_time() - c0
         logging.info("64-channel grid candidate order %d: %.1f CPU s", m, costs[m])
     return costs
@@ -204,8 +252,10 @@ def _subject_bootstrap_ci(diff, subjects, n_boot=5000, seed=0) -> str:
         return "n/a"
     rng = np.random.default_rng(seed)
     groups = [diff[subjects == u] for u in unique]
-    means = [np.concatenate([groups[i] for i in rng.integers(0, unique.size, unique.size)]).mean()
-             for _ in range(n_boot)]
+    means = [
+        np.concatenate([groups[i] for i in rng.integers(0, unique.size, unique.size)]).mean()
+        for _ in range(n_boot)
+    ]
     lo, hi = np.percentile(means, [2.5, 97.5])
     return f"[{lo:+.3f}, {hi:+.3f}]"
 
@@ -219,13 +269,15 @@ def write(path, args, folds, cost):
         f"- Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared with other jobs), "
         f"Python {platform.python_version()}; BLAS threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}",
         f"- Versions: {_versions()}",
-        ("- SimulatedMI (2 sessions, 40 trials per class, 32-channel cap, seed "
-         f"{args.seed}), left vs right imagery, 8-35 Hz, 0-4 s at 160 Hz; folds: 5-fold StratifiedKFold "
-         f"(shuffle=True, random_state={args.seed}) within the first session ('within'), then train on one "
-         "session and test on the other ('cross')."
-         if args.dataset == "simulated" else
-         "- Left vs right imagery, 8-35 Hz, 0-3 s (481 samples at 160 Hz); outer 5-fold "
-         f"StratifiedKFold(shuffle=True, random_state={args.seed}) per subject, as MOABB's WithinSessionEvaluation."),
+        (
+            "- SimulatedMI (2 sessions, 40 trials per class, 32-channel cap, seed "
+            f"{args.seed}), left vs right imagery, 8-35 Hz, 0-4 s at 160 Hz; folds: 5-fold StratifiedKFold "
+            f"(shuffle=True, random_state={args.seed}) within the first session ('within'), then train on one "
+            "session and test on the other ('cross')."
+            if args.dataset == "simulated"
+            else "- Left vs right imagery, 8-35 Hz, 0-3 s (481 samples at 160 Hz); outer 5-fold "
+            f"StratifiedKFold(shuffle=True, random_state={args.seed}) per subject, as MOABB's WithinSessionEvaluation."
+        ),
         "- CPU s = process time of selection + final fit on the outer training fold (what a user waits for per fold).",
         "",
     ]
@@ -253,9 +305,15 @@ def write(path, args, folds, cost):
         cross = np.array([str(f["fold"]).startswith("cross") for f in folds])
         split_cols = cross.any() and not cross.all()
         header = "| selector | mean outer AUC |"
-        header += f" within ({int((~cross).sum())} folds) | cross-session ({int(cross.sum())}) |" if split_cols else ""
-        header += (" folds >= grid / < grid | mean - grid's (Wilcoxon p) | 95 % CI of mean - grid's (subject bootstrap) |"
-                   " mean CPU s per fold | grid CPU / this CPU |")
+        header += (
+            f" within ({int((~cross).sum())} folds) | cross-session ({int(cross.sum())}) |"
+            if split_cols
+            else ""
+        )
+        header += (
+            " folds >= grid / < grid | mean - grid's (Wilcoxon p) | 95 % CI of mean - grid's (subject bootstrap) |"
+            " mean CPU s per fold | grid CPU / this CPU |"
+        )
         lines += [header, "| --- |" + " ---: |" * (header.count("|") - 2)]
         for label in labels:
             auc = np.array([f["res"][label]["auc"] for f in folds])
@@ -266,13 +324,20 @@ def write(path, args, folds, cost):
             diff = auc - g_auc
             row += f" {int((diff >= -1e-12).sum())} / {int((diff < -1e-12).sum())} |"
             subjects = [f["subject"] for f in folds]
-            row += (f" {diff.mean():+.3f} ({_wilcoxon(diff)}) | {_subject_bootstrap_ci(diff, subjects)} |"
-                    if label != grid_label else " | |")
+            row += (
+                f" {diff.mean():+.3f} ({_wilcoxon(diff)}) | {_subject_bootstrap_ci(diff, subjects)} |"
+                if label != grid_label
+                else " | |"
+            )
             row += f" {cpu.mean():.1f} | {np.mean(g_cpu) / np.mean(cpu):.0f}x |"
             lines.append(row)
-        lines += ["", "Per fold (chosen order, lag; outer AUC; CPU s):", "",
-                  "| subject | fold | " + " | ".join(labels) + " |",
-                  "| ---: | ---: |" + " --- |" * len(labels)]
+        lines += [
+            "",
+            "Per fold (chosen order, lag; outer AUC; CPU s):",
+            "",
+            "| subject | fold | " + " | ".join(labels) + " |",
+            "| ---: | ---: |" + " --- |" * len(labels),
+        ]
         for f in folds:
             cells = []
             for label in labels:
@@ -315,24 +380,41 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", default=str(data_root()))
-    parser.add_argument("--dataset", choices=["physionet", "simulated"], default="physionet",
-                        help="simulated: SimulatedMI (2 sessions, 40 trials/class, 32-channel cap), "
-                             "within-session folds of the first session and leave-one-session-out")
+    parser.add_argument(
+        "--dataset",
+        choices=["physionet", "simulated"],
+        default="physionet",
+        help="simulated: SimulatedMI (2 sessions, 40 trials/class, 32-channel cap), "
+        "within-session folds of the first session and leave-one-session-out",
+    )
     parser.add_argument("--subjects", type=int, nargs="+", default=[1, 2, 7])
-    parser.add_argument("--channels", nargs="+", default=None,
-                        help=f"montage for part 1 (default: {' '.join(MONTAGE)}; simulated: {' '.join(SIM_MONTAGE)})")
+    parser.add_argument(
+        "--channels",
+        nargs="+",
+        default=None,
+        help=f"montage for part 1 (default: {' '.join(MONTAGE)}; simulated: {' '.join(SIM_MONTAGE)})",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cost-subject", type=int, default=1)
     parser.add_argument("--cost-orders", type=int, nargs="+", default=ORDERS)
     parser.add_argument("--no-grid", action="store_true", help="skip part 1")
     parser.add_argument("--no-cost", action="store_true", help="skip part 2")
-    parser.add_argument("--state", default="/tmp/neurodec_riemann_grid.json",
-                        help="partial results, so an interrupted run resumes")
+    parser.add_argument(
+        "--state",
+        default="/tmp/neurodec_riemann_grid.json",
+        help="partial results, so an interrupted run resumes",
+    )
     parser.add_argument("--out", default=str(RESULTS / "riemann_grid.md"))
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="outer folds run in this many processes (CPU s is still per fold)")
-    parser.add_argument("--recompute", nargs="+", default=[], metavar="LABEL",
-                        help="drop these selectors' stored results (e.g. after changing a selector)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="outer folds run in this many processes (CPU s is still per fold)"
+    )
+    parser.add_argument(
+        "--recompute",
+        nargs="+",
+        default=[],
+        metavar="LABEL",
+        help="drop these selectors' stored results (e.g. after changing a selector)",
+    )
     args = parser.parse_args(argv)
     if args.channels is None:
         args.channels = SIM_MONTAGE if args.dataset == "simulated" else MONTAGE
@@ -353,8 +435,11 @@ def main(argv=None):
         X, y, meta = _load(args.data_root, [args.cost_subject], None)
         train, test = _folds(y, args.seed)[0]
         if state["cost"] is None:
-            state["cost"] = dict(subject=args.cost_subject, n_train=len(train),
-                                 costs=per_order_cost(X[train], y[train], args.seed, args.cost_orders))
+            state["cost"] = dict(
+                subject=args.cost_subject,
+                n_train=len(train),
+                costs=per_order_cost(X[train], y[train], args.seed, args.cost_orders),
+            )
         fast_select, choice = time_fast(X[train], y[train], args.seed)
         c0 = time.process_time()
         _final(X[train], y[train], X[test], y[test], *choice)
@@ -365,19 +450,28 @@ def main(argv=None):
     if not args.no_grid:
         if args.dataset == "simulated":
             X, y, meta = _load_simulated(args.subjects, args.channels, args.seed)
-            splits = [(s, lab, tr, te) for s in args.subjects for lab, tr, te in _simulated_splits(meta, y, s, args.seed)]
+            splits = [
+                (s, lab, tr, te)
+                for s in args.subjects
+                for lab, tr, te in _simulated_splits(meta, y, s, args.seed)
+            ]
         else:
             X, y, meta = _load(args.data_root, args.subjects, args.channels)
             splits = []
             for s in args.subjects:
                 ix = np.flatnonzero((meta.subject == s).values)
-                splits += [(s, k, ix[tr], ix[te]) for k, (tr, te) in enumerate(_folds(y[ix], args.seed), start=1)]
+                splits += [
+                    (s, k, ix[tr], ix[te]) for k, (tr, te) in enumerate(_folds(y[ix], args.seed), start=1)
+                ]
         for f in state["folds"]:
             for label in args.recompute:
                 f["res"].pop(label, None)
         index = {(f["subject"], f["fold"]): f for f in state["folds"]}
-        todo = [(subject, fold, train, test) for subject, fold, train, test in splits
-                if not all(lab in index.get((subject, fold), {"res": {}})["res"] for lab in LABELS)]
+        todo = [
+            (subject, fold, train, test)
+            for subject, fold, train, test in splits
+            if not all(lab in index.get((subject, fold), {"res": {}})["res"] for lab in LABELS)
+        ]
 
         def store(subject, fold, res):
             entry = index.get((subject, fold))
@@ -387,8 +481,15 @@ def main(argv=None):
             entry["res"] = res
             state_path.write_text(json.dumps(state))
             write(out, args, state["folds"], state["cost"])
-            logging.info("subject %s fold %s: %s", subject, fold,
-                         {lab: (r["order"], r["lag"], round(r["auc"], 3), round(r["cpu"], 1)) for lab, r in res.items()})
+            logging.info(
+                "subject %s fold %s: %s",
+                subject,
+                fold,
+                {
+                    lab: (r["order"], r["lag"], round(r["auc"], 3), round(r["cpu"], 1))
+                    for lab, r in res.items()
+                },
+            )
 
         def job(item):
             subject, fold, train, test = item

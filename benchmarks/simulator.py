@@ -80,8 +80,13 @@ def _scores(X, y, meta) -> tuple[list[float], list[float]]:
 
 def run_modality(modality: str, args, session_shift: float = 1.0) -> dict:
     ds = SimulatedMI(
-        n_subjects=args.subjects, n_sessions=args.sessions, n_runs=args.runs,
-        n_trials=args.trials, modality=modality, seed=args.seed, session_shift=session_shift,
+        n_subjects=args.subjects,
+        n_sessions=args.sessions,
+        n_runs=args.runs,
+        n_trials=args.trials,
+        modality=modality,
+        seed=args.seed,
+        session_shift=session_shift,
         meg_sensors=args.meg_sensors,
     )
     paradigm, _ = _paradigm()
@@ -102,11 +107,21 @@ def run_modality(modality: str, args, session_shift: float = 1.0) -> dict:
         within += w
         cross += c
         per_subject.append((subject, np.mean(w), np.mean(c)))
-        print(f"{modality} shift={session_shift} subject {subject}: gen {gen[-1]:.2f} s/session, "
-              f"within {np.mean(w):.3f}, cross {np.mean(c):.3f}", flush=True)
+        print(
+            f"{modality} shift={session_shift} subject {subject}: gen {gen[-1]:.2f} s/session, "
+            f"within {np.mean(w):.3f}, cross {np.mean(c):.3f}",
+            flush=True,
+        )
     return dict(
-        modality=modality, shift=session_shift, n_channels=n_channels, gen=gen, rec_s=rec_s,
-        within=within, cross=cross, per_subject=per_subject, n_trials=X.shape[0] // args.sessions,
+        modality=modality,
+        shift=session_shift,
+        n_channels=n_channels,
+        gen=gen,
+        rec_s=rec_s,
+        within=within,
+        cross=cross,
+        per_subject=per_subject,
+        n_trials=X.shape[0] // args.sessions,
     )
 
 
@@ -116,17 +131,22 @@ def _ms(values) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=str(data_root()),
-                        help="unused (generated data); accepted like every benchmark")
+    parser.add_argument(
+        "--data-root", default=str(data_root()), help="unused (generated data); accepted like every benchmark"
+    )
     parser.add_argument("--subjects", type=int, default=4)
     parser.add_argument("--sessions", type=int, default=3)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--trials", type=int, default=20, help="trials per class per run")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--modalities", nargs="+", default=["eeg", "meg", "seeg"])
-    parser.add_argument("--meg-sensors", default="mag", choices=["mag", "grad", "both"],
-                        help="MEG channels (default mag: 102; the Riemannian mean of 306x306 "
-                             "matrices is slow on a 2-core machine)")
+    parser.add_argument(
+        "--meg-sensors",
+        default="mag",
+        choices=["mag", "grad", "both"],
+        help="MEG channels (default mag: 102; the Riemannian mean of 306x306 "
+        "matrices is slow on a 2-core machine)",
+    )
     parser.add_argument("--no-control", action="store_true", help="skip the session_shift=0 EEG run")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
@@ -136,10 +156,16 @@ def main(argv: list[str] | None = None) -> None:
         results.append(run_modality("eeg", args, session_shift=0.0))
 
     _, paradigm_name = _paradigm()
-    versions = {p: metadata.version(p) for p in
-                ("neurodec", "mne", "moabb", "pyriemann", "scikit-learn", "numpy")}
-    cmd = " ".join(["OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "<unset>"),
-                    "nice .venv/bin/python benchmarks/simulator.py"] + sys.argv[1:])
+    versions = {
+        p: metadata.version(p) for p in ("neurodec", "mne", "moabb", "pyriemann", "scikit-learn", "numpy")
+    }
+    cmd = " ".join(
+        [
+            "OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "<unset>"),
+            "nice .venv/bin/python benchmarks/simulator.py",
+        ]
+        + sys.argv[1:]
+    )
     lines = [
         "# Simulator: generation speed and session shift (SimulatedMI)",
         "",
@@ -147,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"Machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()} "
         f"(shared with other jobs while measured). Packages: "
-        + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + ".",
         "",
         f"Dataset: {args.subjects} subjects × {args.sessions} sessions × {args.runs} runs × "
         f"{args.trials} trials per class per run, seed {args.seed}, 160 Hz; EEG 64 channels, "
@@ -167,12 +194,21 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['rec_s']:.0f} | {_ms(r['gen'])} | {_ms(r['within'])} | {_ms(r['cross'])} | "
             f"{np.mean(r['within']) - np.mean(r['cross']):.3f} |"
         )
-    lines += ["", "Per subject (mean AUC within / cross):", "",
-              "| modality | session_shift | " + " | ".join(f"subject {s}" for s, _, _ in results[0]["per_subject"]) + " |",
-              "|---|---|" + "---|" * len(results[0]["per_subject"])]
+    lines += [
+        "",
+        "Per subject (mean AUC within / cross):",
+        "",
+        "| modality | session_shift | "
+        + " | ".join(f"subject {s}" for s, _, _ in results[0]["per_subject"])
+        + " |",
+        "|---|---|" + "---|" * len(results[0]["per_subject"]),
+    ]
     for r in results:
-        lines.append(f"| {r['modality']} | {r['shift']:g} | "
-                     + " | ".join(f"{w:.2f} / {c:.2f}" for _, w, c in r["per_subject"]) + " |")
+        lines.append(
+            f"| {r['modality']} | {r['shift']:g} | "
+            + " | ".join(f"{w:.2f} / {c:.2f}" for _, w, c in r["per_subject"])
+            + " |"
+        )
     lines.append("")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,13 @@ def test_unknown_name_error_is_readable():
     assert isinstance(err, KeyError) and isinstance(err, errors.NeurodecError)
 
 
-@pytest.mark.parametrize("cls, base", [(errors.DataNotFoundError, FileNotFoundError),
-                                       (errors.InvalidDataError, ValueError),
-                                       (errors.ConfigError, ValueError)])
+@pytest.mark.parametrize(
+    "cls, base",
+    [
+        (errors.DataNotFoundError, FileNotFoundError),
+        (errors.InvalidDataError, ValueError),
+        (errors.ConfigError, ValueError),
+    ],
+)
 def test_error_hierarchy(cls, base):
     assert issubclass(cls, base) and issubclass(cls, errors.NeurodecError)

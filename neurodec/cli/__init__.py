@@ -21,9 +21,17 @@ __all__ = ["main", "cli"]
 
 #: sub-command name -> (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "datasets": ("neurodec.cli.datasets_cmd", "datasets", "List datasets, their subjects/sessions and local files."),
+    "datasets": (
+        "neurodec.cli.datasets_cmd",
+        "datasets",
+        "List datasets, their subjects/sessions and local files.",
+    ),
     "demo": ("neurodec.cli.demo_cmd", "demo", "Run a small benchmark on the simulated dataset."),
-    "benchmark": ("neurodec.cli.benchmark_cmd", "benchmark", "Evaluate pipelines on datasets (MOABB protocols)."),
+    "benchmark": (
+        "neurodec.cli.benchmark_cmd",
+        "benchmark",
+        "Evaluate pipelines on datasets (MOABB protocols).",
+    ),
     "pipelines": ("neurodec.cli.pipelines_cmd", "pipelines", "List the pipelines in a folder of YAML files."),
     "results": ("neurodec.cli.results_cmd", "results", "Show, compare or plot a results store."),
 }

@@ -65,28 +65,72 @@ def print_summary(result) -> None:
 
 
 @click.command("benchmark")
-@click.option("--pipelines", "pipelines_path", type=click.Path(path_type=Path), default=None,
-              help="Folder (or file) of pipeline YAML files [default: the bundled pipelines/].")
-@click.option("--datasets", cls=MultiValueOption, required=True, help="Dataset names (space or comma separated).")
-@click.option("--evaluations", cls=MultiValueOption, default=("within-session",), show_default=True,
-              help="within-session, cross-session, cross-subject.")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None,
-              help="Folder with one subfolder per dataset [default: NEURODEC_DATA or ../shared/data].")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), required=True,
-              help="Results folder: results.sqlite (resumable), results.csv and plots.")
+@click.option(
+    "--pipelines",
+    "pipelines_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder (or file) of pipeline YAML files [default: the bundled pipelines/].",
+)
+@click.option(
+    "--datasets", cls=MultiValueOption, required=True, help="Dataset names (space or comma separated)."
+)
+@click.option(
+    "--evaluations",
+    cls=MultiValueOption,
+    default=("within-session",),
+    show_default=True,
+    help="within-session, cross-session, cross-subject.",
+)
+@click.option(
+    "--data-root",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder with one subfolder per dataset [default: NEURODEC_DATA or ../shared/data].",
+)
+@click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Results folder: results.sqlite (resumable), results.csv and plots.",
+)
 @click.option("--subjects", cls=MultiValueOption, type=int, default=(), help="Only these subjects.")
 @click.option("--paradigm", default=None, help="Force LeftRightImagery, MotorImagery or P300.")
 @click.option("--n-jobs", type=int, default=1, show_default=True, help="Parallel folds (-1: all cores).")
 @click.option("--random-state", type=int, default=42, show_default=True)
-@click.option("--metric", default=None, help="roc_auc, accuracy, balanced_accuracy, kappa, log_loss, ece "
-              "[default: ROC-AUC for 2 classes, else accuracy].")
-@click.option("--backend", type=click.Choice(["loky", "threading", "sequential", "dask"]), default="loky",
-              show_default=True, help="Where folds run; dask uses --scheduler or a local cluster.")
+@click.option(
+    "--metric",
+    default=None,
+    help="roc_auc, accuracy, balanced_accuracy, kappa, log_loss, ece "
+    "[default: ROC-AUC for 2 classes, else accuracy].",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["loky", "threading", "sequential", "dask"]),
+    default="loky",
+    show_default=True,
+    help="Where folds run; dask uses --scheduler or a local cluster.",
+)
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786).")
 @click.option("--overwrite", is_flag=True, help="Recompute instead of resuming.")
 @click.option("--no-plots", is_flag=True, help="Do not write PNG plots.")
-def benchmark(pipelines_path, datasets, evaluations, data_root, results_dir, subjects, paradigm, n_jobs,
-              random_state, metric, backend, scheduler, overwrite, no_plots):
+def benchmark(
+    pipelines_path,
+    datasets,
+    evaluations,
+    data_root,
+    results_dir,
+    subjects,
+    paradigm,
+    n_jobs,
+    random_state,
+    metric,
+    backend,
+    scheduler,
+    overwrite,
+    no_plots,
+):
     """Evaluate pipelines on datasets (MOABB protocols); resumable, prints a summary."""
     quiet_libraries()
     from neurodec.config import pipelines_dir
@@ -101,9 +145,22 @@ def benchmark(pipelines_path, datasets, evaluations, data_root, results_dir, sub
         raise InvalidInputError("--scheduler needs --backend dask")
     path = pipelines_path if pipelines_path is not None else pipelines_dir()
     ds = load_datasets(datasets, data_root, list(subjects) or None)
-    result = run_benchmark(path, ds, evaluations, results_dir, paradigm=paradigm, n_jobs=n_jobs,
-                           random_state=random_state, backend=backend, scheduler=scheduler, metric=metric,
-                           overwrite=overwrite, plots=not no_plots)
+    result = run_benchmark(
+        path,
+        ds,
+        evaluations,
+        results_dir,
+        paradigm=paradigm,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        backend=backend,
+        scheduler=scheduler,
+        metric=metric,
+        overwrite=overwrite,
+        plots=not no_plots,
+    )
     print_summary(result)
-    click.echo(f"\nresults: {results_dir / 'results.csv'} ({len(result.folds)} fold rows); "
-               f"plots: {len([f for f in result.files if f.suffix == '.png'])} PNG in {results_dir}")
+    click.echo(
+        f"\nresults: {results_dir / 'results.csv'} ({len(result.folds)} fold rows); "
+        f"plots: {len([f for f in result.files if f.suffix == '.png'])} PNG in {results_dir}"
+    )

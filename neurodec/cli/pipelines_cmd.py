@@ -25,4 +25,6 @@ def pipelines(folder, paradigm):
     for s in specs:
         steps = " -> ".join(step["name"] for step in s.steps)
         grid = f"  grid: {', '.join(s.param_grid)}" if s.param_grid else ""
-        click.echo(f"{s.name:<24} {','.join(s.paradigms):<32} {steps}{grid}  [{s.path.name} {s.content_hash}]")
+        click.echo(
+            f"{s.name:<24} {','.join(s.paradigms):<32} {steps}{grid}  [{s.path.name} {s.content_hash}]"
+        )

@@ -15,7 +15,9 @@ def _load(folder: Path):
 
     path = resolve_store_path(folder)
     if not path.exists():
-        raise DataNotFoundError(f"no results store at {path}; run `neurodec benchmark --results {folder}` first")
+        raise DataNotFoundError(
+            f"no results store at {path}; run `neurodec benchmark --results {folder}` first"
+        )
     store = ResultsStore(path)
     try:
         return store, store.to_frame()
@@ -27,10 +29,19 @@ def _load(folder: Path):
 @click.command("results")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.argument("action", type=click.Choice(["show", "compare", "plot"]), default="show")
-@click.option("--export", type=click.Path(path_type=Path), default=None,
-              help="show: also write every fold row to this .csv or .parquet file.")
-@click.option("--perm-cutoff", type=int, default=20, show_default=True,
-              help="compare: permutation test below this many subjects, Wilcoxon from it.")
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="show: also write every fold row to this .csv or .parquet file.",
+)
+@click.option(
+    "--perm-cutoff",
+    type=int,
+    default=20,
+    show_default=True,
+    help="compare: permutation test below this many subjects, Wilcoxon from it.",
+)
 def results(folder, action, export, perm_cutoff):
     """Show the summary, compare pipelines (paired tests, effect sizes, meta-analysis) or write plots."""
     from neurodec.errors import InvalidInputError
@@ -64,7 +75,7 @@ def results(folder, action, export, perm_cutoff):
             if scores["dataset"].nunique() > 1:
                 click.echo("\nmeta-analysis across datasets (Stouffer):")
                 for i, a in enumerate(pipes):
-                    for b in pipes[i + 1:]:
+                    for b in pipes[i + 1 :]:
                         m = meta_analysis(comps, a, b).iloc[-1]
                         click.echo(f"  {a} > {b}: smd={m['smd']:.3f} p={m['p']:.3g}")
         else:

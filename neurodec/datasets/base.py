@@ -33,9 +33,7 @@ def check_subjects(dataset: BaseDataset, subjects: Any) -> list[int]:
     try:
         subjects = list(subjects)
     except TypeError:
-        raise InvalidInputError(
-            f"subjects must be a list of subject numbers, got {subjects!r}"
-        ) from None
+        raise InvalidInputError(f"subjects must be a list of subject numbers, got {subjects!r}") from None
     bad = [s for s in subjects if s not in available]
     if bad:
         lo, hi = min(available), max(available)
@@ -63,9 +61,7 @@ class NeurodecDataset(BaseDataset):
 
     def local_subjects(self) -> list[int]:
         """Subjects of ``subject_list`` whose expected files are all present."""
-        return [
-            s for s in self.subject_list if all(Path(p).is_file() for p in self.expected_files(s))
-        ]
+        return [s for s in self.subject_list if all(Path(p).is_file() for p in self.expected_files(s))]
 
     def check_local(self, subject: int) -> None:
         """Raise :class:`DataNotFoundError` if any expected file of ``subject`` is missing."""
@@ -77,7 +73,8 @@ class NeurodecDataset(BaseDataset):
                 f"{self.code}: {len(missing)} file(s) of subject {subject} are missing:\n  "
                 f"{shown}{more}\nPut the dataset in its native layout under the data root "
                 f"({self.data_root}), or point data_root= / NEURODEC_DATA at the folder that "
-                f"holds a '{Path(self.data_root).name if self.data_root else self.code}' subfolder. Nothing is downloaded in offline mode."
+                f"holds a '{Path(self.data_root).name if self.data_root else self.code}' subfolder. "
+                "Nothing is downloaded in offline mode."
             )
 
     def get_data(self, subjects=None, cache_config=None, process_pipeline=None, n_jobs=1):

@@ -168,9 +168,7 @@ def parse_descriptor(content: Any, source: str = "<descriptor>") -> DatasetDescr
     if ":" not in content["class"]:
         raise _fail(source, "class", f"must be 'module:Class', got {content['class']!r}")
     if content["paradigm"] not in _PARADIGMS:
-        raise _fail(
-            source, "paradigm", f"must be one of {sorted(_PARADIGMS)}, got {content['paradigm']!r}"
-        )
+        raise _fail(source, "paradigm", f"must be one of {sorted(_PARADIGMS)}, got {content['paradigm']!r}")
 
     subjects = content["subjects"]
     if isinstance(subjects, int):
@@ -192,8 +190,7 @@ def parse_descriptor(content: Any, source: str = "<descriptor>") -> DatasetDescr
             raise _fail(
                 source,
                 "sessions",
-                "as a mapping must give a count >= 1 for every subject "
-                f"({subjects[0]}..{subjects[-1]})",
+                f"as a mapping must give a count >= 1 for every subject ({subjects[0]}..{subjects[-1]})",
             )
         sessions = {int(s): int(n) for s, n in sessions.items()}
 
@@ -205,8 +202,7 @@ def parse_descriptor(content: Any, source: str = "<descriptor>") -> DatasetDescr
 
     events = content["events"]
     if not events or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-        for k, v in events.items()
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in events.items()
     ):
         raise _fail(source, "events", "must map event names (str) to integer codes")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,10 @@ def _file_time(path: Path) -> datetime:
     match = _FILE_TIME.search(path.name)
     if match is None:
         raise InvalidDataError(
-            f"{path}: unexpected file name; muse-lsl files are named "
-            "data_<YYYY-MM-DD-HH.MM.SS>.csv[.gz]"
+            f"{path}: unexpected file name; muse-lsl files are named data_<YYYY-MM-DD-HH.MM.SS>.csv[.gz]"
         )
     y, mo, d, h, mi, s = (int(v) for v in match.groups()[:6])
-    return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc)
+    return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
 def _run_files(folder: Path) -> list[Path]:
@@ -160,8 +159,7 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
         data: dict[str, dict[str, mne.io.BaseRaw]] = {}
         for s, folder in enumerate(self.session_folders(subject)):
             data[str(s)] = {
-                str(r): self._read_run(subject, folder, path)
-                for r, path in enumerate(_run_files(folder))
+                str(r): self._read_run(subject, folder, path) for r, path in enumerate(_run_files(folder))
             }
         return data
 

@@ -100,9 +100,7 @@ def dataset_class(name: str) -> type:
         ) from exc
 
 
-def get_dataset(
-    name: str, data_root: str | os.PathLike | None = None, **options: Any
-) -> NeurodecDataset:
+def get_dataset(name: str, data_root: str | os.PathLike | None = None, **options: Any) -> NeurodecDataset:
     """Create dataset ``name``, reading from ``<data_root>/<name>``.
 
     Parameters
@@ -142,9 +140,7 @@ def get_dataset(
         accepted = [p for p in params if p not in ("self", "data_root")]
         bad = sorted(set(options) - set(accepted))
         if bad:
-            raise InvalidInputError(
-                f"{desc.name}: unknown option(s) {bad}; this dataset accepts {accepted}"
-            )
+            raise InvalidInputError(f"{desc.name}: unknown option(s) {bad}; this dataset accepts {accepted}")
     try:
         return cls(**kwargs)
     except NeurodecError:
@@ -165,9 +161,7 @@ def _local_status(desc: DatasetDescriptor, root: Path, root_ok: bool) -> str:
         return f"0/{len(dataset.subject_list)} subjects"
     local = getattr(dataset, "local_subjects", None)
     if local is None:
-        n = sum(
-            all(Path(p).is_file() for p in dataset.expected_files(s)) for s in dataset.subject_list
-        )
+        n = sum(all(Path(p).is_file() for p in dataset.expected_files(s)) for s in dataset.subject_list)
     else:
         n = len(local())
     return f"{n}/{len(dataset.subject_list)} subjects"

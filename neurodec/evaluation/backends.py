@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from joblib import parallel_config
 
@@ -25,8 +26,9 @@ BACKENDS = ("loky", "threading", "sequential", "dask")
 
 
 @contextlib.contextmanager
-def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = None,
-                     scatter: list | None = None) -> Iterator[int]:
+def parallel_backend(
+    backend: str = "loky", n_jobs: int = 1, scheduler: Any = None, scatter: list | None = None
+) -> Iterator[int]:
     """Context in which :class:`joblib.Parallel` uses ``backend``.
 
     Parameters
@@ -61,7 +63,9 @@ def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = No
     try:
         import distributed
     except ImportError as exc:  # pragma: no cover - dependency declared
-        raise InvalidInputError("backend='dask' needs the 'distributed' package: pip install distributed") from exc
+        raise InvalidInputError(
+            "backend='dask' needs the 'distributed' package: pip install distributed"
+        ) from exc
     with contextlib.ExitStack() as stack:
         if isinstance(scheduler, distributed.Client):
             client = scheduler
@@ -76,11 +80,13 @@ def parallel_backend(backend: str = "loky", n_jobs: int = 1, scheduler: Any = No
         else:
             workers = max(1, n_jobs if n_jobs > 0 else 2)
             cluster = stack.enter_context(
-                distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+                distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
             )
             client = stack.enter_context(distributed.Client(cluster))
         log.info("running folds on Dask scheduler %s", client.scheduler.address)
-        with parallel_config(backend="dask", client=client, wait_for_workers_timeout=60,
-                             scatter=scatter or None):
+        with parallel_config(
+            backend="dask", client=client, wait_for_workers_timeout=60, scatter=scatter or None
+        ):
             yield -1

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -50,7 +51,7 @@ def resolve_evaluations(names: Sequence[str]) -> list[str]:
 
 def _paradigm_classes() -> dict[str, Any]:
     try:
-        from neurodec.paradigms import LeftRightImagery, MotorImagery, P300
+        from neurodec.paradigms import P300, LeftRightImagery, MotorImagery
     except ImportError:  # the paradigm layer is MOABB-compatible; fall back to MOABB's
         from moabb.paradigms import P300, LeftRightImagery, MotorImagery
     return {"LeftRightImagery": LeftRightImagery, "MotorImagery": MotorImagery, "P300": P300}
@@ -68,7 +69,11 @@ def paradigm_for(dataset: Any, name: str | None = None) -> Any:
     kind = str(getattr(dataset, "paradigm", "")).lower()
     if kind == "imagery":
         events = set(getattr(dataset, "event_id", {}) or {})
-        return classes["LeftRightImagery"]() if {"left_hand", "right_hand"} <= events else classes["MotorImagery"]()
+        return (
+            classes["LeftRightImagery"]()
+            if {"left_hand", "right_hand"} <= events
+            else classes["MotorImagery"]()
+        )
     if kind == "p300":
         return classes["P300"]()
     raise InvalidInputError(f"{dataset.code}: no default paradigm for a {kind!r} dataset; pass --paradigm")
@@ -158,9 +163,18 @@ def run_benchmark(
             if reason:
                 log.warning("skipping %s for %s: %s", ev, dataset.code, reason)
                 continue
-            evaluation = cls(par, [dataset], random_state=random_state, n_jobs=n_jobs, results=folder,
-                             overwrite=overwrite, metric=metric, backend=backend, scheduler=scheduler,
-                             progress=progress)
+            evaluation = cls(
+                par,
+                [dataset],
+                random_state=random_state,
+                n_jobs=n_jobs,
+                results=folder,
+                overwrite=overwrite,
+                metric=metric,
+                backend=backend,
+                scheduler=scheduler,
+                progress=progress,
+            )
             try:
                 all_folds.append(evaluation.process_folds(pipes, param_grid=grid or None))
             finally:
@@ -182,8 +196,9 @@ def run_benchmark(
     return BenchmarkResult(folds, folder, files)
 
 
-def load_datasets(names: Sequence[str], data_root: str | os.PathLike | None = None,
-                  subjects: Sequence[int] | None = None) -> list[Any]:
+def load_datasets(
+    names: Sequence[str], data_root: str | os.PathLike | None = None, subjects: Sequence[int] | None = None
+) -> list[Any]:
     """Registry datasets by name, optionally restricted to ``subjects``."""
     from neurodec.datasets import get_dataset
 

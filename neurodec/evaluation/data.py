@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,14 @@ class EpochData:
         ``subject``, ``session``, ``run`` per trial.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, metadata: pd.DataFrame,
-                 parent: "EpochData | None" = None, positions: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        metadata: pd.DataFrame,
+        parent: EpochData | None = None,
+        positions: np.ndarray | None = None,
+    ) -> None:
         self.X = X
         self.y = np.asarray(y)
         self.metadata = metadata.reset_index(drop=True)
@@ -56,7 +63,7 @@ class EpochData:
                 self._features[head_key] = apply_head(head, self.X)
         return self._features[head_key]
 
-    def subset(self, subjects: Sequence[int]) -> "EpochData":
+    def subset(self, subjects: Sequence[int]) -> EpochData:
         """The trials of ``subjects`` (features computed here are shared)."""
         mask = self.metadata["subject"].isin(list(subjects)).to_numpy()
         if mask.all():

@@ -29,8 +29,9 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from time import perf_counter
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -221,7 +222,9 @@ def plan_shared_prefixes(rests: Mapping[str, tuple[str | None, Any]]) -> list[tu
         while length < limit and len({content_hash([st[length]]) for st in steps}) == 1:
             length += 1
         prefix = list(steps[0][:length])
-        tails = {n: Pipeline(st[length:]) if len(st) - length > 1 else st[-1][1] for n, st in zip(names, steps)}
+        tails = {
+            n: Pipeline(st[length:]) if len(st) - length > 1 else st[-1][1] for n, st in zip(names, steps)
+        }
         plans.append((prefix, tails))
     return plans
 
@@ -303,11 +306,24 @@ def run_protocol(
             pending = subjects if any((k, -1) not in completed for k in keys.values()) else []
         if pending:
             _run_dataset(
-                dataset=dataset, code=code, evaluation=evaluation, context=context,
-                splitter=splitter, per_subject=per_subject, paradigm=paradigm,
-                subjects=pending, pipelines=pipelines, keys=keys, store=store,
-                metric_name=metric_name, param_grid=param_grid, random_state=random_state,
-                n_jobs=n_jobs, backend=backend, scheduler=scheduler, progress=progress,
+                dataset=dataset,
+                code=code,
+                evaluation=evaluation,
+                context=context,
+                splitter=splitter,
+                per_subject=per_subject,
+                paradigm=paradigm,
+                subjects=pending,
+                pipelines=pipelines,
+                keys=keys,
+                store=store,
+                metric_name=metric_name,
+                param_grid=param_grid,
+                random_state=random_state,
+                n_jobs=n_jobs,
+                backend=backend,
+                scheduler=scheduler,
+                progress=progress,
             )
         else:
             log.info("%s %s: every result already stored", code, evaluation)
@@ -327,9 +343,27 @@ def _n_classes(paradigm: Any, dataset: Any) -> int | None:
     return len(events) if events else None
 
 
-def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, paradigm, subjects,
-                 pipelines, keys, store, metric_name, param_grid, random_state, n_jobs, backend,
-                 scheduler, progress) -> None:
+def _run_dataset(
+    *,
+    dataset,
+    code,
+    evaluation,
+    context,
+    splitter,
+    per_subject,
+    paradigm,
+    subjects,
+    pipelines,
+    keys,
+    store,
+    metric_name,
+    param_grid,
+    random_state,
+    n_jobs,
+    backend,
+    scheduler,
+    progress,
+) -> None:
     data = load_epochs(paradigm, dataset, subjects)
     meta = data.metadata
     domains = (meta["subject"].astype(str) + "/" + meta["session"].astype(str)).to_numpy()
@@ -372,21 +406,36 @@ def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, p
     with threadpool_limits(limits=1):
         for name, (head, head_key) in heads.items():
             feats[name] = data.features(head, head_key)
-    log.info("%s %s: shared features ready in %.2fs; %d pipeline-folds in %d tasks", code, evaluation,
-             perf_counter() - t0, n_fits, len(tasks))
+    log.info(
+        "%s %s: shared features ready in %.2fs; %d pipeline-folds in %d tasks",
+        code,
+        evaluation,
+        perf_counter() - t0,
+        n_fits,
+        len(tasks),
+    )
 
     shared = list({id(a): a for a in [*feats.values(), data.y, domains]}.values())
-    with tempfile.TemporaryDirectory(prefix="neurodec-eval-") as tmp, \
-            parallel_backend(backend, n_jobs, scheduler, scatter=shared if backend == "dask" else None) as jobs:
+    with (
+        tempfile.TemporaryDirectory(prefix="neurodec-eval-") as tmp,
+        parallel_backend(backend, n_jobs, scheduler, scatter=shared if backend == "dask" else None) as jobs,
+    ):
         if jobs != 1 and backend in ("loky",):
             feats = _as_memmaps(feats, tmp)
         bar = tqdm(total=n_fits, desc=f"{code} {evaluation}", disable=not progress, unit="fold")
         parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
         calls = (
             delayed(_tagged)(
-                fold, feats[next(iter(tails))], data.y, domains, prefix,
-                [(n, est, param_grid.get(n)) for n, est in tails.items()], fold.train,
-                _score_groups(fold, meta), metric_name, random_state,
+                fold,
+                feats[next(iter(tails))],
+                data.y,
+                domains,
+                prefix,
+                [(n, est, param_grid.get(n)) for n, est in tails.items()],
+                fold.train,
+                _score_groups(fold, meta),
+                metric_name,
+                random_state,
             )
             for prefix, tails, fold in tasks
         )
@@ -394,9 +443,17 @@ def _run_dataset(*, dataset, code, evaluation, context, splitter, per_subject, p
             rows = []
             for name, part in by_name.items():
                 for row in part:
-                    row.update(dataset=code, pipeline=name, pipeline_key=keys[name], evaluation=evaluation,
-                               context=context, fold=fold.fold, task=_task_id(fold),
-                               metric=metric_name, n_channels=n_channels)
+                    row.update(
+                        dataset=code,
+                        pipeline=name,
+                        pipeline_key=keys[name],
+                        evaluation=evaluation,
+                        context=context,
+                        fold=fold.fold,
+                        task=_task_id(fold),
+                        metric=metric_name,
+                        n_channels=n_channels,
+                    )
                 rows += part
             store.add(rows)  # one durable transaction per task
             unit = fold.subject if per_subject else -1

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -246,8 +247,15 @@ class CrossSubjectEvaluation(BaseEvaluation):
     name = "CrossSubject"
     _per_subject = False
 
-    def __init__(self, paradigm: Any, datasets: Any, *args: Any, n_splits: int | None = None,
-                 n_calibration: int | float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        paradigm: Any,
+        datasets: Any,
+        *args: Any,
+        n_splits: int | None = None,
+        n_calibration: int | float | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.n_splits = n_splits
         self.n_calibration = n_calibration
         super().__init__(paradigm, datasets, *args, **kwargs)

@@ -37,8 +37,9 @@ STATELESS_STEPS: frozenset[str] = frozenset(
 #: steps that are stateless only for some parameters: import path -> predicate
 CONDITIONALLY_STATELESS = {
     # a fixed embedding is per-trial; order/lag "auto" is chosen from the training fold
-    "neurodec.riemann.estimators.AugmentedCovariances":
-        lambda step: step.order != "auto" and step.lag != "auto",
+    "neurodec.riemann.estimators.AugmentedCovariances": lambda step: (
+        step.order != "auto" and step.lag != "auto"
+    ),
 }
 
 _TRIALS_PER_CHUNK = 64
@@ -84,8 +85,12 @@ def split_stateless_head(
         return [], estimator, None
     steps = list(estimator.steps)
     k = 0
-    while k < len(steps) - 1 and steps[k][0] not in tuned and steps[k][1] not in (None, "passthrough") \
-            and is_stateless(steps[k][1]):
+    while (
+        k < len(steps) - 1
+        and steps[k][0] not in tuned
+        and steps[k][1] not in (None, "passthrough")
+        and is_stateless(steps[k][1])
+    ):
         k += 1
     if k == 0:
         return [], estimator, None
@@ -102,9 +107,8 @@ def apply_head(head: list[tuple[str, Any]], X: np.ndarray, chunk: int = _TRIALS_
         s.fit(X[:1], None)
     parts = []
     for start in range(0, len(X), chunk):
-        out = X[start:start + chunk]
+        out = X[start : start + chunk]
         for s in steps:
             out = s.transform(out)
         parts.append(np.asarray(out))
     return np.concatenate(parts, axis=0) if parts else np.empty((0,))
-

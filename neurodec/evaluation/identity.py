@@ -37,15 +37,21 @@ def describe(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [describe(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return {"ndarray": hashlib.sha256(np.ascontiguousarray(obj).tobytes()).hexdigest()[:16],
-                "shape": list(obj.shape), "dtype": str(obj.dtype)}
+        return {
+            "ndarray": hashlib.sha256(np.ascontiguousarray(obj).tobytes()).hexdigest()[:16],
+            "shape": list(obj.shape),
+            "dtype": str(obj.dtype),
+        }
     if isinstance(obj, (np.integer, np.floating, np.bool_)):
         return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, functools.partial):
-        return {"partial": describe(obj.func), "args": describe(list(obj.args)),
-                "keywords": describe(dict(obj.keywords))}
+        return {
+            "partial": describe(obj.func),
+            "args": describe(list(obj.args)),
+            "keywords": describe(dict(obj.keywords)),
+        }
     if isinstance(obj, type):
         return f"{obj.__module__}.{obj.__qualname__}"
     if isinstance(obj, types.FunctionType):
@@ -66,8 +72,12 @@ def _describe_function(func: types.FunctionType) -> Any:
     are part of the description.
     """
     path = f"{func.__module__}.{func.__qualname__}"
-    if func.__closure__ is None and func.__defaults__ is None and func.__kwdefaults__ is None \
-            and "<" not in func.__qualname__:
+    if (
+        func.__closure__ is None
+        and func.__defaults__ is None
+        and func.__kwdefaults__ is None
+        and "<" not in func.__qualname__
+    ):
         return path  # a named module-level function: its import path identifies it
     if id(func) in _IN_PROGRESS:  # a closure that captures itself (recursion)
         return {"function": path, "recursive": True}
@@ -83,9 +93,13 @@ def _describe_function(func: types.FunctionType) -> Any:
                 cells.append(None)
     finally:
         _IN_PROGRESS.discard(id(func))
-    return {"function": path, "code": body, "closure": cells,
-            "defaults": describe(list(func.__defaults__ or ())),
-            "kwdefaults": describe(dict(func.__kwdefaults__ or {}))}
+    return {
+        "function": path,
+        "code": body,
+        "closure": cells,
+        "defaults": describe(list(func.__defaults__ or ())),
+        "kwdefaults": describe(dict(func.__kwdefaults__ or {})),
+    }
 
 
 def content_hash(obj: Any, length: int = 12) -> str:

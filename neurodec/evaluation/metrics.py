@@ -9,7 +9,7 @@ error, negated so higher is better).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, get_scorer, make_scorer

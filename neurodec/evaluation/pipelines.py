@@ -45,8 +45,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from neurodec.errors import ConfigError, DataNotFoundError
 
-__all__ = ["PipelineSpec", "read_pipeline_spec", "read_pipeline_specs", "load_pipelines",
-           "build_pipeline"]
+__all__ = ["PipelineSpec", "read_pipeline_spec", "read_pipeline_specs", "load_pipelines", "build_pipeline"]
 
 _ALLOWED_KEYS = {"name", "paradigms", "citations", "pipeline", "param_grid"}
 _STEP_KEYS = {"name", "from", "parameters"}
@@ -112,8 +111,9 @@ def _resolve_params(params: dict, where: str, key: str) -> dict:
                     try:
                         objs.append(cls(**copy.deepcopy(entry.get("parameters") or {})))
                     except TypeError as exc:
-                        raise ConfigError(f"{where}: {key}.{k}[{i}] ({entry['name']}): bad parameters: "
-                                          f"{exc}") from exc
+                        raise ConfigError(
+                            f"{where}: {key}.{k}[{i}] ({entry['name']}): bad parameters: {exc}"
+                        ) from exc
                 else:
                     objs.append(copy.deepcopy(entry))
             out[k] = objs[0] if k == "optimizer" and len(objs) == 1 else objs
@@ -141,8 +141,9 @@ def build_pipeline(steps: Any, where: str = "<pipeline>") -> Pipeline:
 
 def _validate(content: Any, where: str) -> None:
     if not isinstance(content, dict):
-        raise ConfigError(f"{where}: expected a mapping with keys name, paradigms, pipeline; "
-                          f"got {type(content).__name__}")
+        raise ConfigError(
+            f"{where}: expected a mapping with keys name, paradigms, pipeline; got {type(content).__name__}"
+        )
     for key in ("name", "paradigms", "pipeline"):
         if key not in content:
             raise ConfigError(f"{where}: missing key '{key}'")
@@ -241,8 +242,9 @@ def read_pipeline_specs(path: str | os.PathLike, paradigm: str | None = None) ->
     seen: dict[str, Path | None] = {}
     for s in specs:
         if s.name in seen:
-            raise ConfigError(f"pipeline name {s.name!r} is used by both {seen[s.name]} and {s.path}; "
-                              "names must be unique")
+            raise ConfigError(
+                f"pipeline name {s.name!r} is used by both {seen[s.name]} and {s.path}; names must be unique"
+            )
         seen[s.name] = s.path
     if paradigm is not None:
         specs = [s for s in specs if paradigm in s.paradigms]

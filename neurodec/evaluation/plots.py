@@ -33,8 +33,9 @@ def score_plot(results: pd.DataFrame) -> plt.Figure:
     if "evaluation" not in subj:
         subj["evaluation"] = ""
     panels = list(subj.groupby(["dataset", "evaluation"], sort=True))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1.2 + 1.0 * max(1, subj.pipeline.nunique())
-                                                      * len(panels)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(7, 1.2 + 1.0 * max(1, subj.pipeline.nunique()) * len(panels)), squeeze=False
+    )
     rng = np.random.RandomState(0)
     for ax, ((ds, ev), df) in zip(axes[:, 0], panels):
         pipes = sorted(df.pipeline.unique())
@@ -83,8 +84,14 @@ def forest_plot(meta: pd.DataFrame) -> plt.Figure:
             ax.scatter([smd], [yi], marker="D", s=80, color="k")
         else:
             ax.scatter([smd], [yi], s=20 + 4 * float(r["n_subjects"]), color="tab:blue")
-        ax.text(1.02, yi, f"p={r['p']:.3g}" if pd.notna(r["p"]) else "p=n/a", transform=ax.get_yaxis_transform(),
-                va="center", fontsize=8)
+        ax.text(
+            1.02,
+            yi,
+            f"p={r['p']:.3g}" if pd.notna(r["p"]) else "p=n/a",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=8,
+        )
         rows.loc[_, "label"] = label
     ax.axvline(0, color="k", lw=1, ls="--")
     ax.set_yticks(y, rows["label"])

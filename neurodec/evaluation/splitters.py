@@ -15,8 +15,8 @@ of a results row.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -172,8 +172,7 @@ class CrossSubjectSplitter(BaseSplitter):
         subjects = metadata["subject"].to_numpy()
         if len(np.unique(subjects)) < 2:
             raise InvalidInputError(
-                "cross-subject evaluation needs at least 2 subjects; got "
-                f"{len(np.unique(subjects))}"
+                f"cross-subject evaluation needs at least 2 subjects; got {len(np.unique(subjects))}"
             )
         positions = np.arange(len(metadata))
         for k, (tr, te) in enumerate(self._outer().split(positions, groups=subjects)):
@@ -216,9 +215,7 @@ class CalibratedCrossSubjectSplitter(CrossSubjectSplitter):
         elif isinstance(c, (int, np.integer)) and c >= 1:
             k = int(c)
         else:
-            raise InvalidInputError(
-                f"n_calibration must be a count >= 1 or a fraction in (0, 1), got {c!r}"
-            )
+            raise InvalidInputError(f"n_calibration must be a count >= 1 or a fraction in (0, 1), got {c!r}")
         return min(max(k, 1), n - 1)
 
     def iter_folds(self, y: np.ndarray, metadata: pd.DataFrame) -> Iterator[Fold]:

@@ -100,11 +100,22 @@ def paired_comparisons(results: pd.DataFrame, perm_cutoff: int = 20, seed: int =
             elif np.allclose(d, 0):
                 p, test = 1.0, "wilcoxon"
             else:
-                p, test = float(sps.wilcoxon(d, alternative="greater", zero_method="zsplit").pvalue), "wilcoxon"
-            rows.append(dict(zip(group_keys, key)) | {
-                "pipe1": a, "pipe2": b, "n_subjects": n, "mean_diff": float(d.mean()) if n else np.nan,
-                "smd": standardized_mean_difference(d), "p": p, "test": test,
-            })
+                p, test = (
+                    float(sps.wilcoxon(d, alternative="greater", zero_method="zsplit").pvalue),
+                    "wilcoxon",
+                )
+            rows.append(
+                dict(zip(group_keys, key))
+                | {
+                    "pipe1": a,
+                    "pipe2": b,
+                    "n_subjects": n,
+                    "mean_diff": float(d.mean()) if n else np.nan,
+                    "smd": standardized_mean_difference(d),
+                    "p": p,
+                    "test": test,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -131,7 +142,12 @@ def meta_analysis(comparisons: pd.DataFrame, pipe1: str, pipe2: str) -> pd.DataF
         pv = np.clip(rows.loc[ok, "p"].to_numpy(float), 1e-300, 1 - 1e-12)
         p = float(sps.combine_pvalues(pv, method="stouffer", weights=w).pvalue)
     meta = {c: np.nan for c in rows.columns} | {
-        "dataset": "meta", "pipe1": pipe1, "pipe2": pipe2, "n_subjects": int(rows["n_subjects"].sum()),
-        "smd": smd, "p": p, "test": "stouffer",
+        "dataset": "meta",
+        "pipe1": pipe1,
+        "pipe2": pipe2,
+        "n_subjects": int(rows["n_subjects"].sum()),
+        "smd": smd,
+        "p": p,
+        "test": "stouffer",
     }
     return pd.concat([rows, pd.DataFrame([meta])], ignore_index=True)

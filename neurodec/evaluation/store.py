@@ -18,8 +18,8 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pandas as pd
 
@@ -122,13 +122,11 @@ class ResultsStore:
         names = list(RESULT_COLUMNS)
         now = time.time()
         values = [
-            tuple(now if c == "created" and row.get(c) is None else row.get(c) for c in names)
-            for row in rows
+            tuple(now if c == "created" and row.get(c) is None else row.get(c) for c in names) for row in rows
         ]
         with self._conn:
             cur = self._conn.executemany(
-                f"INSERT OR IGNORE INTO results ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' * len(names))})",
+                f"INSERT OR IGNORE INTO results ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                 values,
             )
         return cur.rowcount if cur.rowcount is not None else len(rows)
@@ -138,15 +136,18 @@ class ResultsStore:
         keys = list(pipeline_keys)
         if not keys:
             return 0
-        where = (f"WHERE dataset=? AND evaluation=? AND context=? "
-                 f"AND pipeline_key IN ({', '.join('?' * len(keys))})")
+        where = (
+            f"WHERE dataset=? AND evaluation=? AND context=? "
+            f"AND pipeline_key IN ({', '.join('?' * len(keys))})"
+        )
         with self._conn:
             cur = self._conn.execute(f"DELETE FROM results {where}", (dataset, evaluation, context, *keys))
             self._conn.execute(f"DELETE FROM completed {where}", (dataset, evaluation, context, *keys))
         return cur.rowcount
 
-    def mark_complete(self, dataset: str, evaluation: str, context: str,
-                      pipeline_key: str, subject: int) -> None:
+    def mark_complete(
+        self, dataset: str, evaluation: str, context: str, pipeline_key: str, subject: int
+    ) -> None:
         """Record that every fold of ``(pipeline_key, subject)`` is stored
         (``subject=-1``: the whole dataset, for cross-subject protocols)."""
         with self._conn:

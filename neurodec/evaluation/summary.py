@@ -19,8 +19,9 @@ def per_session_scores(folds: pd.DataFrame) -> pd.DataFrame:
     ``n_samples_test``, ``n_channels``, ``n_folds``.
     """
     if folds.empty:
-        return pd.DataFrame(columns=_KEYS + ["score", "time", "n_samples", "n_samples_test",
-                                             "n_channels", "n_folds"])
+        return pd.DataFrame(
+            columns=_KEYS + ["score", "time", "n_samples", "n_samples_test", "n_channels", "n_folds"]
+        )
     g = folds.groupby(_KEYS, sort=True, dropna=False)
     out = g.agg(
         score=("score", "mean"),

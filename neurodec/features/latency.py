@@ -71,7 +71,7 @@ def estimate_lag(evoked: np.ndarray, reference: np.ndarray, start: int, max_shif
 
 def shifted_crop(X: np.ndarray, start: int, length: int, shift: int = 0) -> np.ndarray:
     """``X[..., start + shift : start + shift + length]`` (a copy)."""
-    return np.array(X[..., start + shift: start + shift + length], dtype=np.float64)
+    return np.array(X[..., start + shift : start + shift + length], dtype=np.float64)
 
 
 class LatencyAlignment(TransformerMixin, BaseEstimator):
@@ -128,8 +128,7 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
 
     requires_domains = True
 
-    def __init__(self, length: int, max_shift: int | None = None, start: int | None = None,
-                 n_iter: int = 3):
+    def __init__(self, length: int, max_shift: int | None = None, start: int | None = None, n_iter: int = 3):
         self.length = length
         self.max_shift = max_shift
         self.start = start
@@ -179,8 +178,9 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
 
     # -- fit / transform --------------------------------------------------------
     def _reference(self, averages: dict, lags: dict) -> np.ndarray:
-        return np.mean([shifted_crop(averages[d], self.start_, self.length, lags[d])
-                        for d in averages], axis=0)
+        return np.mean(
+            [shifted_crop(averages[d], self.start_, self.length, lags[d]) for d in averages], axis=0
+        )
 
     def fit(self, X, y=None, domains=None):
         """Align the training domains' grand averages to each other (labels ignored).
@@ -270,8 +270,10 @@ class LatencyAlignment(TransformerMixin, BaseEstimator):
                 f"X has epochs of shape {X.shape[1:]} (channels, samples), but LatencyAlignment "
                 f"was fitted on {(self.n_features_in_, self.n_times_in_)}; epoch the same way."
             )
-        return {d: estimate_lag(a, self.reference_, self.start_, self.max_shift_)
-                for d, a in self._domain_averages(X, domains).items()}
+        return {
+            d: estimate_lag(a, self.reference_, self.start_, self.max_shift_)
+            for d, a in self._domain_averages(X, domains).items()
+        }
 
     def _crop(self, X: np.ndarray, domains: np.ndarray, lags: dict) -> np.ndarray:
         """Each domain's trials cropped at that domain's lag."""

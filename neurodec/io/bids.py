@@ -27,21 +27,62 @@ __all__ = ["read_bids", "read_channel_types", "read_electrodes", "BIDS_ENTITIES"
 logger = logging.getLogger(__name__)
 
 #: Keyword arguments of read_recording that select a recording inside a BIDS root.
-BIDS_ENTITIES = ("subject", "session", "task", "run", "acquisition", "processing", "recording", "datatype", "suffix")
+BIDS_ENTITIES = (
+    "subject",
+    "session",
+    "task",
+    "run",
+    "acquisition",
+    "processing",
+    "recording",
+    "datatype",
+    "suffix",
+)
 
 #: BIDS channel ``type`` -> MNE channel type.
 BIDS_TO_MNE_TYPES = {
-    "EEG": "eeg", "SEEG": "seeg", "ECOG": "ecog", "DBS": "dbs",
-    "MEGMAG": "mag", "MEGGRADAXIAL": "mag", "MEGGRADPLANAR": "grad",
-    "MEGREFMAG": "ref_meg", "MEGREFGRADAXIAL": "ref_meg", "MEGREFGRADPLANAR": "ref_meg", "MEGOTHER": "misc",
-    "EOG": "eog", "HEOG": "eog", "VEOG": "eog", "ECG": "ecg", "EMG": "emg",
-    "TRIG": "stim", "MISC": "misc", "RESP": "resp", "GSR": "gsr", "TEMP": "temp", "BIO": "bio",
-    "SYSCLOCK": "syst", "REF": "eeg", "PPG": "bio", "AUDIO": "misc", "PUPIL": "pupil",
+    "EEG": "eeg",
+    "SEEG": "seeg",
+    "ECOG": "ecog",
+    "DBS": "dbs",
+    "MEGMAG": "mag",
+    "MEGGRADAXIAL": "mag",
+    "MEGGRADPLANAR": "grad",
+    "MEGREFMAG": "ref_meg",
+    "MEGREFGRADAXIAL": "ref_meg",
+    "MEGREFGRADPLANAR": "ref_meg",
+    "MEGOTHER": "misc",
+    "EOG": "eog",
+    "HEOG": "eog",
+    "VEOG": "eog",
+    "ECG": "ecg",
+    "EMG": "emg",
+    "TRIG": "stim",
+    "MISC": "misc",
+    "RESP": "resp",
+    "GSR": "gsr",
+    "TEMP": "temp",
+    "BIO": "bio",
+    "SYSCLOCK": "syst",
+    "REF": "eeg",
+    "PPG": "bio",
+    "AUDIO": "misc",
+    "PUPIL": "pupil",
 }
 
 # BIDS coordinate systems -> MNE coordinate frame of the positions.
 _MNI_SYSTEMS = {"fsaverage", "mni305", "icbm452airspace", "mniColin27".lower()}
-_HEAD_SYSTEMS = {"captrak", "eeglab", "eeglab-hj", "ctf", "elektaneuromag", "4dbti", "kityokogawa", "chietiitab", "besa"}
+_HEAD_SYSTEMS = {
+    "captrak",
+    "eeglab",
+    "eeglab-hj",
+    "ctf",
+    "elektaneuromag",
+    "4dbti",
+    "kityokogawa",
+    "chietiitab",
+    "besa",
+}
 _UNIT_SCALE = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 _RECORDING_EXTENSIONS = [".edf", ".bdf", ".vhdr", ".set", ".fif", ".gdf", ".cnt", ".sqd", ".con"]
 
@@ -77,7 +118,10 @@ def read_channel_types(path: str | os.PathLike) -> tuple[dict[str, str], list[st
     table = _read_tsv(path, {"name", "type"})
     unknown = sorted(set(table["type"].astype(str).str.upper()) - set(BIDS_TO_MNE_TYPES))
     if unknown:
-        raise InvalidDataError(f"{path} has channel types {unknown} that BIDS does not define; known: {sorted(BIDS_TO_MNE_TYPES)}")
+        raise InvalidDataError(
+            f"{path} has channel types {unknown} that BIDS does not define; "
+            f"known: {sorted(BIDS_TO_MNE_TYPES)}"
+        )
     types = {str(n): BIDS_TO_MNE_TYPES[str(t).upper()] for n, t in zip(table["name"], table["type"])}
     bads = []
     if "status" in table.columns:
@@ -93,7 +137,9 @@ def _coordsystem_for(electrodes: Path) -> Path | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
-def read_electrodes(path: str | os.PathLike, coordsystem: str | os.PathLike | None = None) -> mne.channels.DigMontage:
+def read_electrodes(
+    path: str | os.PathLike, coordsystem: str | os.PathLike | None = None
+) -> mne.channels.DigMontage:
     """Contact/electrode positions from a BIDS ``*_electrodes.tsv`` as a DigMontage.
 
     Units and frame come from the matching ``*_coordsystem.json`` (found next to the TSV
@@ -121,12 +167,34 @@ def read_electrodes(path: str | os.PathLike, coordsystem: str | os.PathLike | No
             meta = json.loads(cs_path.read_text())
         except (OSError, ValueError) as exc:
             raise InvalidDataError(f"could not read coordinate system {cs_path}: {exc}") from exc
-        system = next((meta[k] for k in ("iEEGCoordinateSystem", "EEGCoordinateSystem", "MEGCoordinateSystem") if k in meta), "Other")
-        units = next((meta[k] for k in ("iEEGCoordinateUnits", "EEGCoordinateUnits", "MEGCoordinateUnits") if k in meta), "m")
+        system = next(
+            (
+                meta[k]
+                for k in ("iEEGCoordinateSystem", "EEGCoordinateSystem", "MEGCoordinateSystem")
+                if k in meta
+            ),
+            "Other",
+        )
+        units = next(
+            (
+                meta[k]
+                for k in ("iEEGCoordinateUnits", "EEGCoordinateUnits", "MEGCoordinateUnits")
+                if k in meta
+            ),
+            "m",
+        )
         system = str(system).lower()
-        frame = "mni_tal" if system in _MNI_SYSTEMS or system.startswith("mni") else "head" if system in _HEAD_SYSTEMS else "unknown"
+        frame = (
+            "mni_tal"
+            if system in _MNI_SYSTEMS or system.startswith("mni")
+            else "head"
+            if system in _HEAD_SYSTEMS
+            else "unknown"
+        )
     else:
-        logger.warning("no *_coordsystem.json next to %s: positions taken as metres in an unknown frame", path)
+        logger.warning(
+            "no *_coordsystem.json next to %s: positions taken as metres in an unknown frame", path
+        )
     if units not in _UNIT_SCALE:
         raise InvalidDataError(f"{cs_path}: unknown coordinate units {units!r} (expected m, cm or mm)")
     xyz = table[["x", "y", "z"]].to_numpy(dtype=float) * _UNIT_SCALE[units]
@@ -142,9 +210,15 @@ def _select_in_root(root: Path, entities: dict[str, Any]) -> Any:
     import mne_bids
 
     plural = {
-        "subject": "subjects", "session": "sessions", "task": "tasks", "run": "runs",
-        "acquisition": "acquisitions", "processing": "processings", "recording": "recordings",
-        "datatype": "datatypes", "suffix": "suffixes",
+        "subject": "subjects",
+        "session": "sessions",
+        "task": "tasks",
+        "run": "runs",
+        "acquisition": "acquisitions",
+        "processing": "processings",
+        "recording": "recordings",
+        "datatype": "datatypes",
+        "suffix": "suffixes",
     }
     query = {plural[k]: [str(v)] for k, v in entities.items() if v is not None}
     query.setdefault("suffixes", ["eeg", "ieeg", "meg"])
@@ -198,7 +272,9 @@ def read_bids(path: Path, *, entities: dict[str, Any], verbose: Any, **kwargs: A
         try:
             bids_path = mne_bids.get_bids_path_from_fname(path)
         except Exception as exc:
-            raise InvalidInputError(f"{path.name} is inside a BIDS tree but its name is not a valid BIDS file name ({exc}); "
-                "pass bids=False to read it as a plain file") from exc
+            raise InvalidInputError(
+                f"{path.name} is inside a BIDS tree but its name is not a valid BIDS file name ({exc}); "
+                "pass bids=False to read it as a plain file"
+            ) from exc
     logger.info("reading BIDS recording %s", bids_path.basename)
     return mne_bids.read_raw_bids(bids_path, extra_params=kwargs or None, verbose=verbose)

@@ -14,7 +14,18 @@ __all__ = ["extract_events", "pick_trigger_channel"]
 logger = logging.getLogger(__name__)
 
 #: Trigger channel names preferred, in order, when a recording has several stim channels.
-PREFERRED_TRIGGERS = ("STI101", "STI 101", "STI 014", "STI014", "Status", "STATUS", "TRIGGER", "Trigger", "stim", "STIM")
+PREFERRED_TRIGGERS = (
+    "STI101",
+    "STI 101",
+    "STI 014",
+    "STI014",
+    "Status",
+    "STATUS",
+    "TRIGGER",
+    "Trigger",
+    "stim",
+    "STIM",
+)
 
 
 def pick_trigger_channel(raw: mne.io.BaseRaw) -> str | None:
@@ -48,7 +59,9 @@ def extract_events(raw: mne.io.BaseRaw) -> tuple[np.ndarray, dict[str, int]]:
     trigger = pick_trigger_channel(raw)
     if trigger is not None:
         try:
-            events = mne.find_events(raw, stim_channel=trigger, shortest_event=1, initial_event=True, verbose=False)
+            events = mne.find_events(
+                raw, stim_channel=trigger, shortest_event=1, initial_event=True, verbose=False
+            )
         except Exception as exc:
             raise InvalidDataError(f"could not read events from trigger channel {trigger!r}: {exc}") from exc
         if len(events):

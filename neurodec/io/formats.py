@@ -99,8 +99,18 @@ def _read_cnt(path: Path, **kwargs: Any) -> mne.io.BaseRaw:
     try:
         return mne.io.read_raw_cnt(path, **kwargs)
     except Exception as exc:  # header gives 0 samples: MNE will not guess the sample width
-        first = next((line for line in str(exc).splitlines() if line.strip().startswith(("RuntimeError", "ValueError"))), "")
-        logger.info("CNT reader could not guess the sample width (%s); retrying with data_format='int16'", first or type(exc).__name__)
+        first = next(
+            (
+                line
+                for line in str(exc).splitlines()
+                if line.strip().startswith(("RuntimeError", "ValueError"))
+            ),
+            "",
+        )
+        logger.info(
+            "CNT reader could not guess the sample width (%s); retrying with data_format='int16'",
+            first or type(exc).__name__,
+        )
         return mne.io.read_raw_cnt(path, data_format="int16", **kwargs)
 
 

@@ -25,7 +25,9 @@ def _check_edf_like(path: Path, bytes_per_sample: int, kind: str) -> None:
     with path.open("rb") as fh:
         head = fh.read(256)
         if len(head) < 256:
-            raise InvalidDataError(f"{path} is not a valid {kind} file: header is {len(head)} bytes, expected 256")
+            raise InvalidDataError(
+                f"{path} is not a valid {kind} file: header is {len(head)} bytes, expected 256"
+            )
         try:
             header_bytes = int(head[184:192].decode("ascii").strip())
             n_records = int(head[236:244].decode("ascii").strip())
@@ -34,7 +36,8 @@ def _check_edf_like(path: Path, bytes_per_sample: int, kind: str) -> None:
             raise InvalidDataError(f"{path} is not a valid {kind} file: unreadable header fields") from exc
         if n_signals <= 0 or header_bytes != 256 * (n_signals + 1):
             raise InvalidDataError(
-                f"{path} is not a valid {kind} file: header says {n_signals} signals and {header_bytes} header bytes"
+                f"{path} is not a valid {kind} file: header says {n_signals} signals "
+                f"and {header_bytes} header bytes"
             )
         fh.seek(256 + 216 * n_signals)
         raw = fh.read(8 * n_signals)
@@ -43,7 +46,9 @@ def _check_edf_like(path: Path, bytes_per_sample: int, kind: str) -> None:
     try:
         per_record = sum(int(raw[8 * i : 8 * i + 8].decode("ascii").strip()) for i in range(n_signals))
     except ValueError as exc:
-        raise InvalidDataError(f"{path} is not a valid {kind} file: unreadable samples-per-record fields") from exc
+        raise InvalidDataError(
+            f"{path} is not a valid {kind} file: unreadable samples-per-record fields"
+        ) from exc
     if n_records < 0:  # -1: unknown while recording; MNE infers it from the size
         return
     expected = header_bytes + n_records * per_record * bytes_per_sample
@@ -83,7 +88,9 @@ def _check_brainvision(path: Path) -> None:
     except OSError as exc:
         raise InvalidDataError(f"could not read BrainVision header {path}: {exc}") from exc
     if "Brain Vision" not in text and "BrainVision" not in text:
-        raise InvalidDataError(f"{path} is not a BrainVision header (.vhdr): the identification line is missing")
+        raise InvalidDataError(
+            f"{path} is not a BrainVision header (.vhdr): the identification line is missing"
+        )
 
     def field(key: str) -> str | None:
         match = re.search(rf"^\s*{key}\s*=\s*(.+?)\s*$", text, flags=re.MULTILINE)
@@ -98,7 +105,12 @@ def _check_brainvision(path: Path) -> None:
             )
     data_file, n_ch = field("DataFile"), field("NumberOfChannels")
     width = _BV_BYTES.get((field("BinaryFormat") or "INT_16").upper())
-    if data_file is None or n_ch is None or width is None or (field("DataFormat") or "BINARY").upper() != "BINARY":
+    if (
+        data_file is None
+        or n_ch is None
+        or width is None
+        or (field("DataFormat") or "BINARY").upper() != "BINARY"
+    ):
         return
     size = (path.parent / data_file).stat().st_size
     frame = int(n_ch) * width

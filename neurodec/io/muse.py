@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -241,7 +241,7 @@ def read_muse_csv(
             f"from timestamps ({clock} clock, first {times[0]:.3f} s)"
         )
     if clock == "Unix epoch":
-        raw.set_meas_date(datetime.fromtimestamp(float(times[0]), tz=timezone.utc))
+        raw.set_meas_date(datetime.fromtimestamp(float(times[0]), tz=UTC))
     logger.info(
         "%s: %d samples, %d events, measured rate %.4f Hz (%s clock)",
         path.name,

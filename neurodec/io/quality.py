@@ -30,7 +30,8 @@ def check_finite(raw: mne.io.BaseRaw) -> None:
         bad.extend(raw.ch_names[i] for i, ok in zip(picks, finite) if not ok)
     if bad:
         raise InvalidDataError(
-            f"{len(bad)} channel(s) contain NaN or infinite samples: {bad[:20]}{' ...' if len(bad) > 20 else ''}. "
+            f"{len(bad)} channel(s) contain NaN or infinite samples: "
+            f"{bad[:20]}{' ...' if len(bad) > 20 else ''}. "
             "Interpolate or drop them (raw.drop_channels) before decoding, or re-export the recording"
         )
 
@@ -41,8 +42,17 @@ def find_flat_channels(raw: mne.io.BaseRaw) -> list[str]:
     Stim and misc channels are not checked (constant trigger lines are normal).
     """
     picks = mne.pick_types(
-        raw.info, meg=True, eeg=True, seeg=True, ecog=True, dbs=True, eog=True, ecg=True, emg=True,
-        ref_meg=False, exclude=[],
+        raw.info,
+        meg=True,
+        eeg=True,
+        seeg=True,
+        ecog=True,
+        dbs=True,
+        eog=True,
+        ecg=True,
+        emg=True,
+        ref_meg=False,
+        exclude=[],
     )
     flat: list[str] = []
     for start in range(0, len(picks), _BLOCK):
@@ -77,7 +87,10 @@ def handle_flat_channels(raw: mne.io.BaseRaw, on_flat: Literal["warn", "raise", 
     flat = find_flat_channels(raw)
     if not flat:
         return flat
-    msg = f"{len(flat)} flat channel(s) (constant signal, likely disconnected): {flat[:20]}{' ...' if len(flat) > 20 else ''}"
+    msg = (
+        f"{len(flat)} flat channel(s) (constant signal, likely disconnected): "
+        f"{flat[:20]}{' ...' if len(flat) > 20 else ''}"
+    )
     if on_flat == "raise":
         raise InvalidDataError(msg + "; drop them, or pass on_flat='warn' to mark them bad")
     raw.info["bads"] = list(dict.fromkeys([*raw.info["bads"], *flat]))

@@ -40,7 +40,9 @@ def _mne_warnings_to_log() -> Iterator[None]:
         logger.info("MNE: %s", str(item.message).strip())
 
 
-def _read_raw(path: Path, fmt: str, *, preload: bool, verbose: Any, entities: dict, kwargs: dict) -> mne.io.BaseRaw:
+def _read_raw(
+    path: Path, fmt: str, *, preload: bool, verbose: Any, entities: dict, kwargs: dict
+) -> mne.io.BaseRaw:
     desc = SUPPORTED_FORMATS[fmt][1]
     try:
         if fmt == "bids":
@@ -58,7 +60,9 @@ def _read_raw(path: Path, fmt: str, *, preload: bool, verbose: Any, entities: di
     except NeurodecError:
         raise
     except ModuleNotFoundError as exc:
-        raise InvalidInputError(f"reading {desc} needs the package {exc.name!r}: pip install {exc.name}") from exc
+        raise InvalidInputError(
+            f"reading {desc} needs the package {exc.name!r}: pip install {exc.name}"
+        ) from exc
     except FileNotFoundError as exc:
         raise DataNotFoundError(f"a file needed to read {path} is missing: {exc}") from exc
     except TypeError as exc:
@@ -80,7 +84,9 @@ def _apply_ch_types(raw: mne.io.BaseRaw, ch_types: Mapping[str, str] | str | os.
     elif isinstance(ch_types, Mapping):
         mapping, source = {str(k): str(v) for k, v in ch_types.items()}, "ch_types"
     else:
-        raise InvalidInputError(f"ch_types must be a dict {{channel: type}} or a channels.tsv path, got {type(ch_types).__name__}")
+        raise InvalidInputError(
+            f"ch_types must be a dict {{channel: type}} or a channels.tsv path, got {type(ch_types).__name__}"
+        )
     unknown = [name for name in mapping if name not in raw.ch_names]
     if unknown:
         raise InvalidInputError(
@@ -90,7 +96,9 @@ def _apply_ch_types(raw: mne.io.BaseRaw, ch_types: Mapping[str, str] | str | os.
     valid = set(mne.io.get_channel_type_constants())
     wrong = sorted({t for t in mapping.values() if t not in valid})
     if wrong:
-        raise InvalidInputError(f"{source} uses unknown channel type(s) {wrong}; valid MNE types: {sorted(valid)}")
+        raise InvalidInputError(
+            f"{source} uses unknown channel type(s) {wrong}; valid MNE types: {sorted(valid)}"
+        )
     changes = {n: t for n, t in mapping.items() if raw.get_channel_types(picks=[n])[0] != t}
     if changes:
         with mne.utils.use_log_level("error"):
@@ -106,13 +114,18 @@ def _set_montage_checked(raw: mne.io.BaseRaw, montage: mne.channels.DigMontage, 
             # EEGLAB .set files without labels: the .locs lists the channels in file order.
             logger.warning(
                 "no channel name of %s matches the recording; renaming the %d channels by position "
-                "(%s -> %s, ...)", source, len(raw.ch_names), raw.ch_names[0], montage.ch_names[0],
+                "(%s -> %s, ...)",
+                source,
+                len(raw.ch_names),
+                raw.ch_names[0],
+                montage.ch_names[0],
             )
             raw.rename_channels(dict(zip(raw.ch_names, montage.ch_names)))
         else:
             raise InvalidInputError(
                 f"no channel name in {source} ({montage.ch_names[:5]} ...) matches the recording "
-                f"({raw.ch_names[:5]} ...), and the counts differ ({len(montage.ch_names)} vs {len(raw.ch_names)}); "
+                f"({raw.ch_names[:5]} ...), and the counts differ "
+                f"({len(montage.ch_names)} vs {len(raw.ch_names)}); "
                 "rename the channels or pass the matching position file"
             )
     with mne.utils.use_log_level("error"):
@@ -133,7 +146,9 @@ def _apply_montage(raw: mne.io.BaseRaw, montage: Any) -> None:
         fill_positions(raw, montage, on_missing="warn")  # a built-in montage name
         return
     mont = load_montage(montage)
-    _set_montage_checked(raw, mont, str(montage) if isinstance(montage, (str, os.PathLike)) else "the montage")
+    _set_montage_checked(
+        raw, mont, str(montage) if isinstance(montage, (str, os.PathLike)) else "the montage"
+    )
 
 
 def read_recording(
@@ -217,7 +232,9 @@ def read_recording(
     logger.info("reading %s as %s", path, SUPPORTED_FORMATS[fmt][1])
 
     with _mne_warnings_to_log():
-        raw = _read_raw(path, fmt, preload=preload, verbose=mne_verbose, entities=entities, kwargs=reader_kwargs)
+        raw = _read_raw(
+            path, fmt, preload=preload, verbose=mne_verbose, entities=entities, kwargs=reader_kwargs
+        )
         if ch_types is not None:
             _apply_ch_types(raw, ch_types)
         if electrodes is not None:
@@ -230,6 +247,10 @@ def read_recording(
             logger.debug("preload=False: NaN and flat-channel checks skipped")
         events, event_id = extract_events(raw)
     return Recording(
-        raw=raw, events=events, event_id=event_id, sensors=sensor_table(raw.info),
-        path=path, format=fmt,
+        raw=raw,
+        events=events,
+        event_id=event_id,
+        sensors=sensor_table(raw.info),
+        path=path,
+        format=fmt,
     )

@@ -56,6 +56,7 @@ class Recording:
         kinds = ", ".join(f"{n} {t}" for t, n in self.channel_counts.items())
         return (
             f"<Recording {self.path.name if self.path else '(in memory)'} | {self.format} | "
-            f"{kinds} | {self.raw.info['sfreq']:g} Hz | {self.raw.times[-1] if self.raw.n_times else 0:.1f} s | "
+            f"{kinds} | {self.raw.info['sfreq']:g} Hz | "
+            f"{self.raw.times[-1] if self.raw.n_times else 0:.1f} s | "
             f"{len(self.events)} events>"
         )

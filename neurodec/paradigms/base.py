@@ -75,9 +75,7 @@ class BaseParadigm(BaseEstimator, abc.ABC):
         fmin, fmax = self._band
         for name, value in (("fmin", fmin), ("fmax", fmax), ("resample", self.resample)):
             if value is not None and not _is_positive(value):
-                raise InvalidInputError(
-                    f"{name} must be a positive number in Hz or None, got {value!r}"
-                )
+                raise InvalidInputError(f"{name} must be a positive number in Hz or None, got {value!r}")
         if fmin is not None and fmax is not None and fmin >= fmax:
             raise InvalidInputError(f"fmin ({fmin} Hz) must be below fmax ({fmax} Hz)")
         if self.tmax is not None and self.tmin >= self.tmax:
@@ -85,9 +83,9 @@ class BaseParadigm(BaseEstimator, abc.ABC):
                 f"tmax ({self.tmax} s) must be greater than tmin ({self.tmin} s); both are "
                 "relative to the start of the dataset's task interval"
             )
-        if self.baseline is not None and (isinstance(self.baseline, str)
-                                          or np.ndim(self.baseline) != 1
-                                          or len(self.baseline) != 2):
+        if self.baseline is not None and (
+            isinstance(self.baseline, str) or np.ndim(self.baseline) != 1 or len(self.baseline) != 2
+        ):
             raise InvalidInputError(
                 f"baseline must be a pair (start, end) in seconds or None, got {self.baseline!r}"
             )
@@ -235,9 +233,9 @@ class BaseParadigm(BaseEstimator, abc.ABC):
             return _assemble(results, dataset, spec, cache)
 
     def _get_epochs(self, dataset, subjects, spec):
-        import mne
-
         import dataclasses
+
+        import mne
 
         parts, labels, meta = [], [], []
         event_id = _flat_event_id(spec.event_id)
@@ -249,16 +247,21 @@ class BaseParadigm(BaseEstimator, abc.ABC):
                     with info._unlock():
                         info["lowpass"] = min(info["lowpass"], res.sfreq / 2.0)
                         info["sfreq"] = res.sfreq
-                parts.append(mne.EpochsArray(
-                    res.X, info, events=res.events, tmin=res.tmin,
-                    event_id=event_id, on_missing="ignore", verbose=False,
-                ))
+                parts.append(
+                    mne.EpochsArray(
+                        res.X,
+                        info,
+                        events=res.events,
+                        tmin=res.tmin,
+                        event_id=event_id,
+                        on_missing="ignore",
+                        verbose=False,
+                    )
+                )
                 labels.append(_labels(res, spec))
                 meta.append(run_metadata(subject, session, run, len(res.X)))
         if not parts:
-            raise InvalidInputError(
-                f"{dataset.code}: no {list(spec.event_id)} events in subjects {subjects}"
-            )
+            raise InvalidInputError(f"{dataset.code}: no {list(spec.event_id)} events in subjects {subjects}")
         for ep in parts:
             ep.set_annotations(None)
         epochs = mne.concatenate_epochs(parts, verbose=False) if len(parts) > 1 else parts[0]
@@ -327,9 +330,7 @@ def _iter_runs(dataset, subject: int, spec: EpochingSpec):
             except NeurodecError:
                 raise
             except (ValueError, RuntimeError) as exc:
-                raise InvalidDataError(
-                    f"{where}: epoching failed ({type(exc).__name__}: {exc})"
-                ) from exc
+                raise InvalidDataError(f"{where}: epoching failed ({type(exc).__name__}: {exc})") from exc
             if res is not None:
                 yield str(session), str(run), res
 
@@ -371,12 +372,16 @@ def _run_subjects(paradigm, dataset, subjects, spec, cache, n_jobs) -> list[Subj
     found = {s: (cache.load(s, lazy=True) if cache is not None else None) for s in subjects}
     todo = [s for s in subjects if found[s] is None]
     if todo:
-        log.info("%s: epoching %d subject(s) of %s (n_jobs=%s, %d from cache)",
-                 type(paradigm).__name__, len(todo), dataset.code, n_jobs,
-                 len(subjects) - len(todo))
+        log.info(
+            "%s: epoching %d subject(s) of %s (n_jobs=%s, %d from cache)",
+            type(paradigm).__name__,
+            len(todo),
+            dataset.code,
+            n_jobs,
+            len(subjects) - len(todo),
+        )
         if n_jobs == 1 or len(todo) == 1:
-            for s in tqdm(todo, desc=f"{dataset.code} epochs", unit="subject",
-                          disable=None, leave=False):
+            for s in tqdm(todo, desc=f"{dataset.code} epochs", unit="subject", disable=None, leave=False):
                 found[s] = _process_subject(dataset, s, spec, cache)
         else:
             from joblib import Parallel, delayed
@@ -396,8 +401,9 @@ class _Restart(Exception):
     """A rebuilt cache entry no longer fits the buffer: assemble again from scratch."""
 
 
-def _assemble(results: list[SubjectEpochs], dataset, spec: EpochingSpec,
-              cache: EpochCache | None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _assemble(
+    results: list[SubjectEpochs], dataset, spec: EpochingSpec, cache: EpochCache | None
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Concatenate subjects into one array, reading cached ``X`` straight into it.
 
     A cached entry whose checksum fails while being read is discarded and
@@ -419,7 +425,7 @@ def _assemble(results: list[SubjectEpochs], dataset, spec: EpochingSpec,
     X = np.empty((n,) + present[0].epoch_shape, dtype=np.float64)
     i = 0
     for k, r in enumerate(present):
-        block = X[i:i + r.n_epochs]
+        block = X[i : i + r.n_epochs]
         try:
             r.read_X_into(block)
         except CorruptEntryError as exc:
@@ -432,7 +438,5 @@ def _assemble(results: list[SubjectEpochs], dataset, spec: EpochingSpec,
         r.X = None  # free as we go: the peak stays near one copy of the data
         i += r.n_epochs
     y = np.concatenate([r.y for r in present])
-    metadata = metadata_from_blocks(
-        [(r.subject, s, run, m) for r in present for s, run, m in r.runs]
-    )
+    metadata = metadata_from_blocks([(r.subject, s, run, m) for r in present for s, run, m in r.runs])
     return X, y, metadata

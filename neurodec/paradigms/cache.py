@@ -40,8 +40,12 @@ import pandas as pd
 from neurodec.config import cache_dir as _cache_dir
 
 __all__ = [
-    "CACHE_FORMAT_VERSION", "SubjectEpochs", "EpochCache", "dataset_identity",
-    "paradigm_identity", "run_metadata",
+    "CACHE_FORMAT_VERSION",
+    "SubjectEpochs",
+    "EpochCache",
+    "dataset_identity",
+    "paradigm_identity",
+    "run_metadata",
 ]
 
 log = logging.getLogger(__name__)
@@ -95,7 +99,7 @@ class SubjectEpochs:
     source: _CachedArray | None = None
 
     @classmethod
-    def empty(cls, subject: int) -> "SubjectEpochs":
+    def empty(cls, subject: int) -> SubjectEpochs:
         return cls(subject=int(subject), X=np.empty((0, 0, 0)), y=np.array([], dtype=str), runs=[])
 
     @property
@@ -159,16 +163,14 @@ def dataset_identity(dataset: Any) -> dict[str, Any]:
         ident["fingerprint"] = str(fingerprint())
     else:
         ident["params"] = {
-            k: v for k, v in sorted(vars(dataset).items())
-            if not k.startswith("__") and _simple(v)
+            k: v for k, v in sorted(vars(dataset).items()) if not k.startswith("__") and _simple(v)
         }
     return ident
 
 
 def paradigm_identity(paradigm: Any, processing_version: int) -> dict[str, Any]:
     """What identifies a paradigm's processing in cache keys."""
-    params = {k: v for k, v in paradigm.get_params().items()
-              if k not in ("cache", "cache_dir")}
+    params = {k: v for k, v in paradigm.get_params().items() if k not in ("cache", "cache_dir")}
     cls = type(paradigm)
     return {
         "class": f"{cls.__module__}.{cls.__qualname__}",
@@ -214,8 +216,9 @@ class EpochCache:
         self.key = key
 
     @classmethod
-    def for_paradigm(cls, paradigm: Any, dataset: Any,
-                     cache_dir: str | os.PathLike | None = None) -> "EpochCache":
+    def for_paradigm(
+        cls, paradigm: Any, dataset: Any, cache_dir: str | os.PathLike | None = None
+    ) -> EpochCache:
         """The cache of ``paradigm`` applied to ``dataset``.
 
         ``cache_dir`` defaults to ``paradigm.cache_dir``, then
@@ -227,8 +230,11 @@ class EpochCache:
         ds = dataset_identity(dataset)
         pa = paradigm_identity(paradigm, PROCESSING_VERSION)
         folder = (
-            root / "epochs" / f"v{CACHE_FORMAT_VERSION}"
-            / f"{ds['code']}-{_hash(ds)}" / f"{type(paradigm).__name__}-{_hash(pa)}"
+            root
+            / "epochs"
+            / f"v{CACHE_FORMAT_VERSION}"
+            / f"{ds['code']}-{_hash(ds)}"
+            / f"{type(paradigm).__name__}-{_hash(pa)}"
         )
         return cls(folder, {"dataset": ds, "paradigm": pa})
 
@@ -278,8 +284,9 @@ class EpochCache:
                 raise CorruptEntryError(f"format version {manifest.get('format_version')}")
             if manifest.get("subject") != int(subject):
                 raise CorruptEntryError(f"entry is for subject {manifest.get('subject')}")
-            sources = {name: _locate(path / f"{name}.npy", manifest["files"][f"{name}.npy"])
-                       for name in ("X", "y")}
+            sources = {
+                name: _locate(path / f"{name}.npy", manifest["files"][f"{name}.npy"]) for name in ("X", "y")
+            }
             runs = [[str(a), str(b), int(n)] for a, b, n in manifest["runs"]]
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptEntryError(f"manifest.json is incomplete: {exc!r}") from None
@@ -314,8 +321,10 @@ class EpochCache:
                 with open(file, "wb") as fh:
                     np.save(fh, arr, allow_pickle=False)
                 files[f"{name}.npy"] = {
-                    "shape": list(arr.shape), "dtype": str(arr.dtype),
-                    "bytes": file.stat().st_size, "crc32": _crc(arr),
+                    "shape": list(arr.shape),
+                    "dtype": str(arr.dtype),
+                    "bytes": file.stat().st_size,
+                    "crc32": _crc(arr),
                 }
             manifest = {
                 "format_version": CACHE_FORMAT_VERSION,
@@ -400,8 +409,9 @@ def _locate(file: Path, desc: dict) -> _CachedArray:
         )
     if offset + int(np.prod(shape)) * dtype.itemsize != size:
         raise CorruptEntryError(f"{file.name} size does not match its header")
-    return _CachedArray(path=file, offset=offset, shape=tuple(shape), dtype=str(dtype),
-                        crc32=int(desc["crc32"]))
+    return _CachedArray(
+        path=file, offset=offset, shape=tuple(shape), dtype=str(dtype), crc32=int(desc["crc32"])
+    )
 
 
 def run_metadata(subject: int, session: str, run: str, n: int) -> pd.DataFrame:
@@ -418,8 +428,10 @@ def metadata_from_blocks(blocks: list[tuple[int, str, str, int]]) -> pd.DataFram
     subjects = np.array([b[0] for b in blocks], dtype=np.int64)
     sessions = np.array([str(b[1]) for b in blocks], dtype=object)
     runs = np.array([str(b[2]) for b in blocks], dtype=object)
-    return pd.DataFrame({
-        "subject": np.repeat(subjects, counts),
-        "session": pd.array(np.repeat(sessions, counts), dtype=str),
-        "run": pd.array(np.repeat(runs, counts), dtype=str),
-    })
+    return pd.DataFrame(
+        {
+            "subject": np.repeat(subjects, counts),
+            "session": pd.array(np.repeat(sessions, counts), dtype=str),
+            "run": pd.array(np.repeat(runs, counts), dtype=str),
+        }
+    )

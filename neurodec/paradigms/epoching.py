@@ -87,8 +87,7 @@ def first_unique_events(events: np.ndarray) -> np.ndarray:
     return events[np.sort(first)]
 
 
-def epoch_starts(event_samples: np.ndarray, window: EpochWindow, sfreq: float,
-                 first_samp: int) -> np.ndarray:
+def epoch_starts(event_samples: np.ndarray, window: EpochWindow, sfreq: float, first_samp: int) -> np.ndarray:
     """Index of the first sample of each epoch in the data array.
 
     Parameters
@@ -105,13 +104,12 @@ def epoch_starts(event_samples: np.ndarray, window: EpochWindow, sfreq: float,
     ndarray of int64, shape (n_events,)
     """
     offset = window.times[0] * sfreq
-    return np.round(np.asarray(event_samples, dtype=np.float64) + offset).astype(
-        np.int64
-    ) - int(first_samp)
+    return np.round(np.asarray(event_samples, dtype=np.float64) + offset).astype(np.int64) - int(first_samp)
 
 
-def keep_mask(starts: np.ndarray, n_samples: int, n_times: int,
-              bad_spans: np.ndarray | None = None, sfreq: float = 1.0) -> np.ndarray:
+def keep_mask(
+    starts: np.ndarray, n_samples: int, n_times: int, bad_spans: np.ndarray | None = None, sfreq: float = 1.0
+) -> np.ndarray:
     """Which epochs lie fully inside the data and touch no bad span.
 
     Parameters
@@ -137,9 +135,7 @@ def keep_mask(starts: np.ndarray, n_samples: int, n_times: int,
     keep = (starts >= 0) & (stops <= n_times)
     if bad_spans is not None and len(bad_spans):
         spans = np.asarray(bad_spans, dtype=np.float64)
-        hit = (spans[None, :, 0] < stops[:, None] / sfreq) & (
-            spans[None, :, 1] > starts[:, None] / sfreq
-        )
+        hit = (spans[None, :, 0] < stops[:, None] / sfreq) & (spans[None, :, 1] > starts[:, None] / sfreq)
         keep &= ~hit.any(axis=1)
     return keep
 
@@ -168,8 +164,13 @@ def cut_epochs(data: np.ndarray, starts: np.ndarray, n_samples: int) -> np.ndarr
     return np.ascontiguousarray(windows.transpose(1, 0, 2)[starts])
 
 
-def subtract_baseline(epochs: np.ndarray, times: np.ndarray, bmin: float | None,
-                      bmax: float | None, rows: np.ndarray | None = None) -> None:
+def subtract_baseline(
+    epochs: np.ndarray,
+    times: np.ndarray,
+    bmin: float | None,
+    bmax: float | None,
+    rows: np.ndarray | None = None,
+) -> None:
     """Subtract, in place, the mean over ``bmin <= t <= bmax`` from each epoch.
 
     Parameters

@@ -44,10 +44,18 @@ class LeftRightImagery(BaseParadigm):
     dataset_paradigm = "imagery"
     events = ("left_hand", "right_hand")
 
-    def __init__(self, fmin: float | None = 8, fmax: float | None = 32, tmin: float = 0.0,
-                 tmax: float | None = None, baseline: tuple[float, float] | None = None,
-                 channels: list[str] | None = None, resample: float | None = None,
-                 cache: bool = True, cache_dir: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        fmin: float | None = 8,
+        fmax: float | None = 32,
+        tmin: float = 0.0,
+        tmax: float | None = None,
+        baseline: tuple[float, float] | None = None,
+        channels: list[str] | None = None,
+        resample: float | None = None,
+        cache: bool = True,
+        cache_dir: str | os.PathLike | None = None,
+    ):
         self.fmin = fmin
         self.fmax = fmax
         self.tmin = tmin
@@ -61,8 +69,7 @@ class LeftRightImagery(BaseParadigm):
     def _events_problem(self, dataset) -> str | None:
         missing = [e for e in self.events if e not in dataset.event_id]
         if missing:
-            return (f"{dataset.code} has no {missing} events (it has "
-                    f"{sorted(dataset.event_id)})")
+            return f"{dataset.code} has no {missing} events (it has {sorted(dataset.event_id)})"
         return None
 
     def used_events(self, dataset) -> dict[str, Any]:
@@ -87,11 +94,20 @@ class MotorImagery(BaseParadigm):
 
     dataset_paradigm = "imagery"
 
-    def __init__(self, n_classes: int | None = None, events: list[str] | None = None,
-                 fmin: float | None = 8, fmax: float | None = 32, tmin: float = 0.0,
-                 tmax: float | None = None, baseline: tuple[float, float] | None = None,
-                 channels: list[str] | None = None, resample: float | None = None,
-                 cache: bool = True, cache_dir: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        n_classes: int | None = None,
+        events: list[str] | None = None,
+        fmin: float | None = 8,
+        fmax: float | None = 32,
+        tmin: float = 0.0,
+        tmax: float | None = None,
+        baseline: tuple[float, float] | None = None,
+        channels: list[str] | None = None,
+        resample: float | None = None,
+        cache: bool = True,
+        cache_dir: str | os.PathLike | None = None,
+    ):
         self.n_classes = n_classes
         self.events = events
         self.fmin = fmin
@@ -126,14 +142,18 @@ class MotorImagery(BaseParadigm):
         available = list(dataset.event_id)
         if self.events is None:
             if self.n_classes is not None and len(available) < self.n_classes:
-                return (f"{dataset.code} has {len(available)} event types {available}, "
-                        f"fewer than n_classes={self.n_classes}")
+                return (
+                    f"{dataset.code} has {len(available)} event types {available}, "
+                    f"fewer than n_classes={self.n_classes}"
+                )
             return None
         present = [e for e in self.events if e in dataset.event_id]
         need = len(self.events) if self.n_classes is None else self.n_classes
         if len(present) < need or not present:
-            return (f"{dataset.code} has only {present} of the events {list(self.events)} "
-                    f"(it has {available}); need {need}")
+            return (
+                f"{dataset.code} has only {present} of the events {list(self.events)} "
+                f"(it has {available}); need {need}"
+            )
         return None
 
     @property

@@ -25,11 +25,19 @@ class P300(BaseParadigm):
 
     dataset_paradigm = "p300"
 
-    def __init__(self, fmin: float | None = 1, fmax: float | None = 24,
-                 events: list[str] | None = None, tmin: float = 0.0,
-                 tmax: float | None = None, baseline: tuple[float, float] | None = None,
-                 channels: list[str] | None = None, resample: float | None = None,
-                 cache: bool = True, cache_dir: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        fmin: float | None = 1,
+        fmax: float | None = 24,
+        events: list[str] | None = None,
+        tmin: float = 0.0,
+        tmax: float | None = None,
+        baseline: tuple[float, float] | None = None,
+        channels: list[str] | None = None,
+        resample: float | None = None,
+        cache: bool = True,
+        cache_dir: str | os.PathLike | None = None,
+    ):
         self.fmin = fmin
         self.fmax = fmax
         self.events = events

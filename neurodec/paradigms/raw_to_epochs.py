@@ -141,8 +141,16 @@ def _data_rows(info: mne.Info, picks: np.ndarray) -> np.ndarray:
     """Rows of ``picks`` that are data channels (those MNE filters / baselines)."""
     data = set(
         mne.pick_types(
-            info, meg=True, eeg=True, seeg=True, ecog=True, dbs=True, fnirs=True,
-            csd=True, ref_meg=False, exclude=[],
+            info,
+            meg=True,
+            eeg=True,
+            seeg=True,
+            ecog=True,
+            dbs=True,
+            fnirs=True,
+            csd=True,
+            ref_meg=False,
+            exclude=[],
         ).tolist()
     )
     return np.array([i for i, p in enumerate(picks) if int(p) in data], dtype=int)
@@ -154,8 +162,9 @@ def _segments(raw: mne.io.BaseRaw, kinds: tuple[str, ...]) -> list[tuple[int, in
     ann = raw.annotations
     if len(ann) == 0:
         return [(0, n)]
-    sel = np.array([any(str(d).upper().startswith(k.upper()) for k in kinds)
-                    for d in ann.description], dtype=bool)
+    sel = np.array(
+        [any(str(d).upper().startswith(k.upper()) for k in kinds) for d in ann.description], dtype=bool
+    )
     if not sel.any():
         return [(0, n)]
     onset = ann.onset[sel] - raw._first_time
@@ -219,8 +228,14 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
         try:
             for a, b in _segments(raw, _FILTER_SKIP):
                 mne.filter.filter_data(
-                    data[:, a:b], sfreq, spec.fmin, spec.fmax, picks=filter_rows,
-                    method="iir", copy=False, verbose=False,
+                    data[:, a:b],
+                    sfreq,
+                    spec.fmin,
+                    spec.fmax,
+                    picks=filter_rows,
+                    method="iir",
+                    copy=False,
+                    verbose=False,
                 )
         except ValueError as exc:
             raise InvalidInputError(
@@ -240,7 +255,10 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
     times = window.times
     if spec.baseline is not None:
         epoching.subtract_baseline(
-            X, times, spec.baseline[0], spec.baseline[1],
+            X,
+            times,
+            spec.baseline[0],
+            spec.baseline[1],
             rows=None if len(rows) == len(picks) else rows,
         )
     if spec.window_tmin < spec.tmin or spec.window_tmax > spec.tmax:
@@ -250,8 +268,14 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
     tmin = float(times[0])
     if spec.resample is not None and float(spec.resample) != sfreq:
         X = mne.filter.resample(
-            X, float(spec.resample), sfreq, npad="auto", window="auto", pad="edge",
-            method="fft", verbose=False,
+            X,
+            float(spec.resample),
+            sfreq,
+            npad="auto",
+            window="auto",
+            pad="edge",
+            method="fft",
+            verbose=False,
         )
         sfreq = float(spec.resample)
     X *= spec.unit_factor

@@ -36,13 +36,9 @@ def get_paradigm(name: str, **params: Any) -> BaseParadigm:
     lookup = {k.lower(): v for k, v in _PARADIGMS.items()}
     cls = lookup.get(str(name).lower())
     if cls is None:
-        raise UnknownNameError(
-            f"unknown paradigm {name!r}; known paradigms: {', '.join(list_paradigms())}"
-        )
+        raise UnknownNameError(f"unknown paradigm {name!r}; known paradigms: {', '.join(list_paradigms())}")
     valid = set(cls._get_param_names())
     bad = sorted(set(params) - valid)
     if bad:
-        raise InvalidInputError(
-            f"{cls.__name__} does not take {bad}; its parameters are {sorted(valid)}"
-        )
+        raise InvalidInputError(f"{cls.__name__} does not take {bad}; its parameters are {sorted(valid)}")
     return cls(**params)

@@ -167,8 +167,14 @@ def clipping_report(
                 last = int(round(dataset.interval[1] * sfreq))
                 hit = clipped_epochs(mask, events[:, 0] - raw.first_samp, first, last)
                 if mask.any():
-                    log.info("subject %s session %s run %s: %d clipped samples, %d epoch(s) touched",
-                             subject, session, run, int(mask.sum()), int(hit.sum()))
+                    log.info(
+                        "subject %s session %s run %s: %d clipped samples, %d epoch(s) touched",
+                        subject,
+                        session,
+                        run,
+                        int(mask.sum()),
+                        int(hit.sum()),
+                    )
                 names = [raw.ch_names[i] for i in mne.pick_types(raw.info, eeg=True)]
                 rows.append(
                     {

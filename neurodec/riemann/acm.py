@@ -161,9 +161,7 @@ def covariances(X: np.ndarray, estimator: str = "oas") -> np.ndarray:
     return _shrink_to_identity(emp, _lwf_shrinkage(Xc, emp))
 
 
-def augmented_covariances(
-    X: np.ndarray, order: int = 4, lag: int = 5, estimator: str = "oas"
-) -> np.ndarray:
+def augmented_covariances(X: np.ndarray, order: int = 4, lag: int = 5, estimator: str = "oas") -> np.ndarray:
     """Augmented covariance matrices of every trial.
 
     Parameters

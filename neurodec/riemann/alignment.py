@@ -66,7 +66,7 @@ def _eig_apply(covs: np.ndarray, func) -> np.ndarray:
 def domain_mean(covs: np.ndarray, metric: str = "riemann") -> np.ndarray:
     """Mean of SPD matrices: ``"riemann"`` (affine-invariant), ``"logeuclid"`` or ``"euclid"``."""
     if metric == "riemann":
-        from pyriemann.utils.mean import mean_riemann
+        from pyriemann.geometry.mean import mean_riemann
 
         return mean_riemann(covs)
     if metric == "logeuclid":
@@ -103,9 +103,7 @@ def recenter(covs, domains=None, metric: str = "riemann") -> np.ndarray:
     for dom in np.unique(domains):
         sel = domains == dom
         if sel.sum() < 2:
-            log.warning(
-                "domain %r has a single trial: re-centering maps it to the identity", dom
-            )
+            log.warning("domain %r has a single trial: re-centering maps it to the identity", dom)
         isqrt = _eig_apply(domain_mean(covs[sel], metric), lambda w: 1.0 / np.sqrt(w))
         out[sel] = isqrt @ covs[sel] @ isqrt
     return out

@@ -36,8 +36,7 @@ def _reject_sparse(X) -> None:
 
     if scipy.sparse.issparse(X):
         raise InvalidInputError(
-            "sparse input is not supported; pass a dense array of trials "
-            "(n_trials, n_channels, n_times)."
+            "sparse input is not supported; pass a dense array of trials (n_trials, n_channels, n_times)."
         )
 
 
@@ -185,8 +184,7 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.estimator not in ESTIMATORS:
             raise UnknownNameError(
-                f"unknown covariance estimator {self.estimator!r}; choose one of "
-                f"{', '.join(ESTIMATORS)}."
+                f"unknown covariance estimator {self.estimator!r}; choose one of {', '.join(ESTIMATORS)}."
             )
         if self.selection not in METHODS:
             raise UnknownNameError(
@@ -197,9 +195,7 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
             if value == "auto":
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise InvalidInputError(
-                    f"{name} must be a positive integer or 'auto', got {value!r}."
-                )
+                raise InvalidInputError(f"{name} must be a positive integer or 'auto', got {value!r}.")
 
     def fit(self, X, y=None):
         """Fix (or select, for ``"auto"``) the embedding from the training trials.
@@ -231,21 +227,32 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
         if not auto_lag:
             lags = [int(self.lag)]
         if self.selection == "fast":
-            options = dict(orders=orders, lags=lags, cv=self.cv, sample_ratio=self.sample_ratio,
-                           random_state=self.random_state)
+            options = dict(
+                orders=orders,
+                lags=lags,
+                cv=self.cv,
+                sample_ratio=self.sample_ratio,
+                random_state=self.random_state,
+            )
         elif self.selection == "grid":
-            options = dict(orders=orders, lags=lags, cv=self.cv, estimator=self.estimator,
-                           random_state=self.random_state)
+            options = dict(
+                orders=orders, lags=lags, cv=self.cv, estimator=self.estimator, random_state=self.random_state
+            )
         else:
-            options = dict(max_lag=max(lags), max_order=max(orders), sample_ratio=self.sample_ratio,
-                           random_state=self.random_state)
+            options = dict(
+                max_lag=max(lags),
+                max_order=max(orders),
+                sample_ratio=self.sample_ratio,
+                random_state=self.random_state,
+            )
         choice = _select(X, y, self.selection, **options)
         self.selection_ = choice
         self.order_ = choice.order if auto_order else int(self.order)
         self.lag_ = choice.lag if auto_lag else int(self.lag)
         check_embedding(self.order_, self.lag_, X.shape[-1])
-        log.info("AugmentedCovariances: selected order=%d lag=%d (%s)", self.order_, self.lag_,
-                 self.selection)
+        log.info(
+            "AugmentedCovariances: selected order=%d lag=%d (%s)", self.order_, self.lag_, self.selection
+        )
         return self
 
     def transform(self, X):
@@ -340,4 +347,3 @@ class Recentering(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, domains=None):
         """``fit(X, y, domains)`` then ``transform(X, domains)``."""
         return self.fit(X, y, domains=domains).transform(X, domains=domains)
-

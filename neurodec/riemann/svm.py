@@ -46,8 +46,9 @@ def _validated(estimator: TunedSVC, *args, **kwargs):
     try:
         return validate_data(estimator, *args, **kwargs)
     except ValueError as exc:
-        raise InvalidInputError(f"{exc} TunedSVC expects a finite 2-D feature matrix "
-                                "(e.g. tangent vectors).") from exc
+        raise InvalidInputError(
+            f"{exc} TunedSVC expects a finite 2-D feature matrix (e.g. tangent vectors)."
+        ) from exc
 
 
 def _fold_score(svc: SVC, X: np.ndarray, y: np.ndarray) -> float:

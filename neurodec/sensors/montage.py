@@ -29,10 +29,17 @@ logger = logging.getLogger(__name__)
 #: Montage file formats read by :func:`load_montage` (extension -> reader).
 MONTAGE_FILE_EXTENSIONS = {
     ".bvct": "BrainVision CapTrak (mne.channels.read_dig_captrak)",
-    ".locs": "EEGLAB polar locations", ".loc": "EEGLAB polar locations",
-    ".eloc": "EEGLAB polar locations", ".sfp": "BESA/EGI sfp", ".elc": "ASA elc",
-    ".elp": "BESA spherical", ".txt": "custom text", ".csd": "CSD toolbox",
-    ".xyz": "xyz", ".hpts": "MNE hpts", ".bvef": "BrainVision bvef",
+    ".locs": "EEGLAB polar locations",
+    ".loc": "EEGLAB polar locations",
+    ".eloc": "EEGLAB polar locations",
+    ".sfp": "BESA/EGI sfp",
+    ".elc": "ASA elc",
+    ".elp": "BESA spherical",
+    ".txt": "custom text",
+    ".csd": "CSD toolbox",
+    ".xyz": "xyz",
+    ".hpts": "MNE hpts",
+    ".bvef": "BrainVision bvef",
 }
 
 # MNE 1.13 renamed the 'standard_*' montages (same positions) and warns on the old names.
@@ -83,7 +90,9 @@ def load_montage(montage: str | os.PathLike | mne.channels.DigMontage) -> mne.ch
     if isinstance(montage, mne.channels.DigMontage):
         return montage
     if not isinstance(montage, (str, os.PathLike)):
-        raise InvalidInputError(f"montage must be a name, a file path or a DigMontage, got {type(montage).__name__}")
+        raise InvalidInputError(
+            f"montage must be a name, a file path or a DigMontage, got {type(montage).__name__}"
+        )
     builtin = mne.channels.get_builtin_montages()
     if isinstance(montage, str):
         name = _DEPRECATED_NAMES.get(montage, montage)
@@ -96,7 +105,8 @@ def load_montage(montage: str | os.PathLike | mne.channels.DigMontage) -> mne.ch
     if suffix not in MONTAGE_FILE_EXTENSIONS and not path.exists():
         raise InvalidInputError(
             f"montage {str(montage)!r} is neither a built-in montage nor a montage file; "
-            f"built-in names include standard_1005, standard_1020, biosemi64 (mne.channels.get_builtin_montages()); files: {sorted(MONTAGE_FILE_EXTENSIONS)}"
+            "built-in names include standard_1005, standard_1020, biosemi64 "
+            f"(mne.channels.get_builtin_montages()); files: {sorted(MONTAGE_FILE_EXTENSIONS)}"
         )
     if not path.is_file():
         raise DataNotFoundError(f"montage file {path} does not exist")
@@ -182,7 +192,11 @@ def fill_positions(
             ch = info["chs"][index[name]]
             ch["loc"][:6] = head[mont_name]
             ch["coord_frame"] = FIFF.FIFFV_COORD_HEAD
-        logger.info("filled positions of %d channel(s) from %s", len(mapping), getattr(mont, "_neurodec_name", "the montage"))
+        logger.info(
+            "filled positions of %d channel(s) from %s",
+            len(mapping),
+            getattr(mont, "_neurodec_name", "the montage"),
+        )
     if hasattr(inst, "raw") and hasattr(inst, "sensors"):
         inst.sensors = sensor_table(inst.raw.info)
     return mapping

@@ -91,7 +91,9 @@ def normalized_positions(table: pd.DataFrame) -> pd.DataFrame:
     """
     missing = {"type", "x", "y", "z"} - set(table.columns)
     if missing:
-        raise InvalidInputError(f"sensor table lacks columns {sorted(missing)}; build it with sensor_table(info)")
+        raise InvalidInputError(
+            f"sensor table lacks columns {sorted(missing)}; build it with sensor_table(info)"
+        )
     pos = table[["x", "y", "z"]].to_numpy(dtype=float)
     types = table["type"].astype(str)
     modality = _modality(types)

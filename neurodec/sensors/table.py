@@ -26,14 +26,35 @@ from mne.io.constants import FIFF
 
 from neurodec.errors import InvalidInputError
 
-__all__ = ["sensor_table", "as_info", "channels_without_position", "SENSOR_COLUMNS", "MEG_TYPES", "ELECTRODE_TYPES"]
+__all__ = [
+    "sensor_table",
+    "as_info",
+    "channels_without_position",
+    "SENSOR_COLUMNS",
+    "MEG_TYPES",
+    "ELECTRODE_TYPES",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Columns every sensor table has, in order.
 SENSOR_COLUMNS = (
-    "name", "type", "x", "y", "z", "nx", "ny", "nz", "gx", "gy", "gz",
-    "coil", "coil_name", "coord_frame", "has_position", "bad",
+    "name",
+    "type",
+    "x",
+    "y",
+    "z",
+    "nx",
+    "ny",
+    "nz",
+    "gx",
+    "gy",
+    "gz",
+    "coil",
+    "coil_name",
+    "coord_frame",
+    "has_position",
+    "bad",
 )
 #: MNE channel types measured by MEG coils (positions come from the coil definition).
 MEG_TYPES = ("mag", "grad", "ref_meg")
@@ -41,9 +62,12 @@ MEG_TYPES = ("mag", "grad", "ref_meg")
 ELECTRODE_TYPES = ("eeg", "seeg", "ecog", "dbs")
 
 _PLANAR_COILS = {
-    int(FIFF.FIFFV_COIL_VV_PLANAR_W), int(FIFF.FIFFV_COIL_VV_PLANAR_T1),
-    int(FIFF.FIFFV_COIL_VV_PLANAR_T2), int(FIFF.FIFFV_COIL_VV_PLANAR_T3),
-    int(FIFF.FIFFV_COIL_NM_122), int(FIFF.FIFFV_COIL_MAGNES_GRAD),
+    int(FIFF.FIFFV_COIL_VV_PLANAR_W),
+    int(FIFF.FIFFV_COIL_VV_PLANAR_T1),
+    int(FIFF.FIFFV_COIL_VV_PLANAR_T2),
+    int(FIFF.FIFFV_COIL_VV_PLANAR_T3),
+    int(FIFF.FIFFV_COIL_NM_122),
+    int(FIFF.FIFFV_COIL_MAGNES_GRAD),
 }
 _FRAME_NAMES = {
     int(FIFF.FIFFV_COORD_UNKNOWN): "unknown",
@@ -203,9 +227,15 @@ def sensor_table(info: Any, *, normalized: bool = True) -> pd.DataFrame:
         {
             "name": list(info["ch_names"]),
             "type": types.astype(str) if n else np.array([], dtype=str),
-            "x": pos[:, 0], "y": pos[:, 1], "z": pos[:, 2],
-            "nx": normals[:, 0], "ny": normals[:, 1], "nz": normals[:, 2],
-            "gx": grads[:, 0], "gy": grads[:, 1], "gz": grads[:, 2],
+            "x": pos[:, 0],
+            "y": pos[:, 1],
+            "z": pos[:, 2],
+            "nx": normals[:, 0],
+            "ny": normals[:, 1],
+            "nz": normals[:, 2],
+            "gx": grads[:, 0],
+            "gy": grads[:, 1],
+            "gz": grads[:, 2],
             "coil": coils,
             "coil_name": [_coil_name(ch["coil_type"]) for ch in info["chs"]],
             "coord_frame": frame_names.astype(str) if n else np.array([], dtype=str),

@@ -18,22 +18,45 @@ def fake_registry(monkeypatch):
     from moabb.datasets.fake import FakeDataset
 
     def load(names, data_root=None, subjects=None):
-        return [FakeDataset(["left_hand", "right_hand"], n_subjects=3, n_sessions=2, n_runs=1, duration=30,
-                            n_events=30, seed=3, code="FakeMI")]
+        return [
+            FakeDataset(
+                ["left_hand", "right_hand"],
+                n_subjects=3,
+                n_sessions=2,
+                n_runs=1,
+                duration=30,
+                n_events=30,
+                seed=3,
+                code="FakeMI",
+            )
+        ]
 
     monkeypatch.setattr(bench, "load_datasets", load)
 
 
 def test_benchmark_writes_results_plots_and_resumes(fake_registry, tmp_path, capsys):
     out = tmp_path / "res"
-    args = ["benchmark", "--pipelines", str(PIPES / "TS_LR.yml"), "--datasets", "FakeMI",
-            "--evaluations", "within-session", "cross-subject", "--results", str(out),
-            "--random-state", "42"]
+    args = [
+        "benchmark",
+        "--pipelines",
+        str(PIPES / "TS_LR.yml"),
+        "--datasets",
+        "FakeMI",
+        "--evaluations",
+        "within-session",
+        "cross-subject",
+        "--results",
+        str(out),
+        "--random-state",
+        "42",
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "TS + LR" in text and "WithinSession" in text and "CrossSubject" in text
     df = pd.read_csv(out / "results.csv")
-    assert {"dataset", "subject", "session", "pipeline", "evaluation", "score", "time", "fold"} <= set(df.columns)
+    assert {"dataset", "subject", "session", "pipeline", "evaluation", "score", "time", "fold"} <= set(
+        df.columns
+    )
     assert len(df) == 3 * 2 * 5 + 3 * 2
     assert (out / "scores.png").exists() and (out / "results.sqlite").exists()
     assert main(args) == 0  # resumes: same table, no duplicates
@@ -61,7 +84,10 @@ def test_pipelines_lists_files(capsys):
     [
         (["--datasets", "NoSuchDataset"], "NoSuchDataset"),
         (["--datasets", "SimulatedMI", "--evaluations", "leave-one-out"], "unknown evaluation"),
-        (["--datasets", "SimulatedMI", "--data-root", "/no/such/root"], "data root /no/such/root does not exist"),
+        (
+            ["--datasets", "SimulatedMI", "--data-root", "/no/such/root"],
+            "data root /no/such/root does not exist",
+        ),
         (["--datasets", "SimulatedMI", "--scheduler", "tcp://x:1"], "--scheduler needs --backend dask"),
         (["--datasets", "SimulatedMI", "--metric", "f1"], "unknown metric"),
     ],
@@ -74,9 +100,13 @@ def test_benchmark_user_errors_exit_2(tmp_path, capsys, args, message):
 
 def test_bad_yaml_and_missing_results_exit_2(fake_registry, tmp_path, capsys):
     bad = tmp_path / "bad.yml"
-    bad.write_text("name: X\nparadigms: [LeftRightImagery]\npipeline:\n  - name: Nope\n    from: sklearn.svm\n")
-    assert main(["benchmark", "--pipelines", str(bad), "--datasets", "FakeMI",
-                 "--results", str(tmp_path / "r")]) == 2
+    bad.write_text(
+        "name: X\nparadigms: [LeftRightImagery]\npipeline:\n  - name: Nope\n    from: sklearn.svm\n"
+    )
+    assert (
+        main(["benchmark", "--pipelines", str(bad), "--datasets", "FakeMI", "--results", str(tmp_path / "r")])
+        == 2
+    )
     assert "has no 'Nope'" in capsys.readouterr().err
     assert main(["pipelines", str(tmp_path / "nowhere")]) == 2
     assert main(["results", str(tmp_path / "empty")]) == 2
@@ -91,8 +121,21 @@ def test_multi_value_options_parse_spaces_commas_and_ints(monkeypatch, tmp_path)
         raise bench.InvalidInputError("stop here")
 
     monkeypatch.setattr(bench, "load_datasets", load)
-    code = main(["benchmark", "--pipelines", str(PIPES), "--datasets", "A,B", "C", "--subjects", "1,2", "3",
-                 "--results", str(tmp_path)])
+    code = main(
+        [
+            "benchmark",
+            "--pipelines",
+            str(PIPES),
+            "--datasets",
+            "A,B",
+            "C",
+            "--subjects",
+            "1,2",
+            "3",
+            "--results",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     assert list(seen["names"]) == ["A", "B", "C"] and seen["subjects"] == [1, 2, 3]
 
@@ -108,10 +151,29 @@ def test_results_compare_two_pipelines_across_datasets(tmp_path, capsys):
         for s in range(1, 7):
             base = rng.uniform(0.6, 0.8)
             for p, off in (("good", 0.1), ("bad", 0.0)):
-                store.add([dict(dataset=ds, subject=s, session="0", pipeline=p, pipeline_key=f"{p}@x",
-                                evaluation="WithinSession", context="c", fold=0, task=f"{s}|0|0",
-                                metric="roc_auc", score=base + off + rng.normal(0, 0.01), time=0.1,
-                                predict_time=0.0, n_train=10, n_test=2, n_classes=2, n_channels=3)])
+                store.add(
+                    [
+                        dict(
+                            dataset=ds,
+                            subject=s,
+                            session="0",
+                            pipeline=p,
+                            pipeline_key=f"{p}@x",
+                            evaluation="WithinSession",
+                            context="c",
+                            fold=0,
+                            task=f"{s}|0|0",
+                            metric="roc_auc",
+                            score=base + off + rng.normal(0, 0.01),
+                            time=0.1,
+                            predict_time=0.0,
+                            n_train=10,
+                            n_test=2,
+                            n_classes=2,
+                            n_channels=3,
+                        )
+                    ]
+                )
     store.close()
     assert main(["results", str(tmp_path), "compare"]) == 0
     out = capsys.readouterr().out

@@ -5,12 +5,12 @@ from __future__ import annotations
 import mne
 import numpy as np
 import pytest
-from tests.datasets._muse_factory import HEADER_2018, muse_rows, muse_text, write_muse
 from moabb.paradigms import P300
 
 from neurodec.datasets import get_dataset
 from neurodec.datasets.eegnotebooks import EEGNotebooks_VisualP300
 from neurodec.errors import DataNotFoundError, InvalidInputError
+from tests.datasets._muse_factory import HEADER_2018, muse_rows, muse_text, write_muse
 
 NAME = "EEGNotebooks_VisualP300"
 # MANIFEST: runs per session, sessions in date order.

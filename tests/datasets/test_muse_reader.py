@@ -7,10 +7,10 @@ import gzip
 import mne
 import numpy as np
 import pytest
-from tests.datasets._muse_factory import HEADER_2018, muse_rows, muse_text, write_muse
 
 from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError
 from neurodec.io.muse import read_muse_csv
+from tests.datasets._muse_factory import HEADER_2018, muse_rows, muse_text, write_muse
 
 
 @pytest.fixture()

@@ -95,7 +95,15 @@ def test_simulated_options_pass_through(tmp_path):
 def test_dataset_table_columns_and_local_counts(data_root):
     table = dataset_table(data_root)
     assert list(table.columns) == [
-        "name", "code", "paradigm", "subjects", "sessions", "sfreq", "channels", "events", "local",
+        "name",
+        "code",
+        "paradigm",
+        "subjects",
+        "sessions",
+        "sfreq",
+        "channels",
+        "events",
+        "local",
     ]
     row = table.set_index("name").loc["PhysionetMI"]
     assert row["local"] == "20/109 subjects"

@@ -58,9 +58,7 @@ def test_deterministic_and_subject_subset_independent(eeg_data):
     np.testing.assert_array_equal(data[1]["1"]["0"].get_data(), again[1]["1"]["0"].get_data())
     # more subjects/sessions do not change subject 1's first sessions
     bigger = SimulatedMI(**{**TINY, "n_subjects": 3, "n_sessions": 3}, n_eeg_channels=32)
-    np.testing.assert_array_equal(
-        bigger.get_data([1])[1]["0"]["0"].get_data(), data[1]["0"]["0"].get_data()
-    )
+    np.testing.assert_array_equal(bigger.get_data([1])[1]["0"]["0"].get_data(), data[1]["0"]["0"].get_data())
     other = SimulatedMI(**{**TINY, "seed": 7}, n_eeg_channels=32).get_data([1])
     a, b = other[1]["0"]["0"].get_data(), data[1]["0"]["0"].get_data()
     assert a.shape != b.shape or not np.allclose(a, b)
@@ -88,14 +86,17 @@ def test_other_modalities(modality, kinds):
     if modality == "meg":
         meg = mne.pick_types(raw.info, meg=True)
         coils = {raw.info["chs"][i]["coil_type"] for i in meg}
-        assert coils == {mne.io.constants.FIFF.FIFFV_COIL_VV_MAG_T3,
-                         mne.io.constants.FIFF.FIFFV_COIL_VV_PLANAR_T1}
+        assert coils == {
+            mne.io.constants.FIFF.FIFFV_COIL_VV_MAG_T3,
+            mne.io.constants.FIFF.FIFFV_COIL_VV_PLANAR_T1,
+        }
         normals = np.array([raw.info["chs"][i]["loc"][9:12] for i in meg])
         np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0)
         assert raw.info["dev_head_t"] is not None
         # every sensor outside the scalp, at most a few cm away from it
-        head = mne.transforms.apply_trans(raw.info["dev_head_t"], np.array(
-            [raw.info["chs"][i]["loc"][:3] for i in meg]))
+        head = mne.transforms.apply_trans(
+            raw.info["dev_head_t"], np.array([raw.info["chs"][i]["loc"][:3] for i in meg])
+        )
         geometry = ds.source_model(1).geometry
         gap = np.linalg.norm(head - geometry.center, axis=1) - geometry.radius
         assert 0.008 < gap.min() and gap.max() < 0.06
@@ -138,8 +139,15 @@ def test_fingerprint_tracks_options():
     assert a.fingerprint() == SimulatedMI(**TINY).fingerprint()
     assert a.fingerprint() != SimulatedMI(**TINY, seed=1).fingerprint()
     assert a.fingerprint() != SimulatedMI(**TINY, modality="meg").fingerprint()
-    assert set(a.fingerprint_params()) >= {"n_subjects", "n_sessions", "n_runs", "n_trials",
-                                           "modality", "sfreq", "seed"}
+    assert set(a.fingerprint_params()) >= {
+        "n_subjects",
+        "n_sessions",
+        "n_runs",
+        "n_trials",
+        "modality",
+        "sfreq",
+        "seed",
+    }
     assert a.expected_files(1) == []
 
 

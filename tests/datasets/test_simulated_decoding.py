@@ -37,10 +37,7 @@ def _scores(session_shift: float) -> tuple[list[float], float]:
 
     s0 = (meta["session"] == "0").to_numpy()
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    within = [
-        float(cross_val_score(pipe(), X[k], y[k], cv=cv, scoring="roc_auc").mean())
-        for k in (s0, ~s0)
-    ]
+    within = [float(cross_val_score(pipe(), X[k], y[k], cv=cv, scoring="roc_auc").mean()) for k in (s0, ~s0)]
     model = pipe().fit(X[s0], y[s0])
     proba = model.predict_proba(X[~s0])[:, list(model.classes_).index("right_hand")]
     cross = float(roc_auc_score(y[~s0] == "right_hand", proba))

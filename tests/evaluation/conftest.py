@@ -17,8 +17,9 @@ logging.getLogger("moabb").setLevel(logging.ERROR)
 def fake_dataset():
     from moabb.datasets.fake import FakeDataset
 
-    return FakeDataset(["left_hand", "right_hand"], n_subjects=3, n_sessions=2, n_runs=1,
-                       duration=30, n_events=30, seed=3)
+    return FakeDataset(
+        ["left_hand", "right_hand"], n_subjects=3, n_sessions=2, n_runs=1, duration=30, n_events=30, seed=3
+    )
 
 
 @pytest.fixture(scope="session")

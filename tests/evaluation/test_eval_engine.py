@@ -21,8 +21,10 @@ from _slow_steps import RecordingRecenter  # noqa: E402
 def test_stateless_head_is_shared_and_exact(fake_dataset, paradigm, pipelines):
     X, y, meta = paradigm.get_data(fake_dataset, subjects=[1])
     head, rest, key = split_stateless_head(pipelines["TS+LR"])
-    assert [n for n, _ in head] == ["covariances"] and [n for n, _ in rest.steps] == ["tangentspace",
-                                                                                        "logisticregression"]
+    assert [n for n, _ in head] == ["covariances"] and [n for n, _ in rest.steps] == [
+        "tangentspace",
+        "logisticregression",
+    ]
     _, _, key_mdm = split_stateless_head(pipelines["MDM"])
     assert key == key_mdm  # same head -> computed once for both pipelines
     full = apply_head(head, X, chunk=7)
@@ -62,20 +64,26 @@ def test_metrics_selectable(fake_dataset, paradigm, pipelines):
 def test_loky_parallel_equals_sequential(fake_dataset, paradigm, pipelines):
     clear_memory_cache()
     a = WithinSessionEvaluation(paradigm, [fake_dataset], random_state=3, progress=False).process(pipelines)
-    b = WithinSessionEvaluation(paradigm, [fake_dataset], random_state=3, n_jobs=2,
-                                progress=False).process(pipelines)
+    b = WithinSessionEvaluation(paradigm, [fake_dataset], random_state=3, n_jobs=2, progress=False).process(
+        pipelines
+    )
     np.testing.assert_array_equal(a.score.to_numpy(), b.score.to_numpy())
 
 
 @pytest.mark.slow
 def test_dask_local_cluster_two_workers(fake_dataset, paradigm, pipelines):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         client.wait_for_workers(2, timeout=60)
         with distributed.get_task_stream(client) as tasks:
-            b = CrossSubjectEvaluation(paradigm, [fake_dataset], backend="dask", scheduler=client,
-                                       progress=False).process(pipelines)
+            b = CrossSubjectEvaluation(
+                paradigm, [fake_dataset], backend="dask", scheduler=client, progress=False
+            ).process(pipelines)
         # the folds ran as tasks on this cluster's worker processes (not in the test process)
         assert len(client.nthreads()) == 2
         used = {task["worker"] for task in tasks.data}
@@ -133,12 +141,13 @@ def test_fitted_prefix_shared_between_pipelines_gives_same_scores(fake_dataset, 
     clear_memory_cache()
     calls = []
     real = engine._fit_and_score_shared
-    monkeypatch.setattr(engine, "_fit_and_score_shared",
-                        lambda *a: calls.append(len(a[4])) or real(*a))
+    monkeypatch.setattr(engine, "_fit_and_score_shared", lambda *a: calls.append(len(a[4])) or real(*a))
     shared = CrossSessionEvaluation(paradigm, [fake_dataset], progress=False).process(pipes)
     assert calls and all(c == 2 for c in calls)  # both pipelines in one task per fold
-    alone = [CrossSessionEvaluation(paradigm, [fake_dataset], progress=False).process({n: p})
-             for n, p in pipes.items()]
+    alone = [
+        CrossSessionEvaluation(paradigm, [fake_dataset], progress=False).process({n: p})
+        for n, p in pipes.items()
+    ]
     for df in alone:
         name = df.pipeline.iloc[0]
         np.testing.assert_array_equal(shared[shared.pipeline == name].score.to_numpy(), df.score.to_numpy())
@@ -147,8 +156,9 @@ def test_fitted_prefix_shared_between_pipelines_gives_same_scores(fake_dataset, 
 def test_cross_subject_with_target_calibration(fake_dataset, paradigm, pipelines):
     one = {"MDM": pipelines["MDM"]}
     plain = CrossSubjectEvaluation(paradigm, [fake_dataset], progress=False).process(one)
-    cal = CrossSubjectEvaluation(paradigm, [fake_dataset], n_calibration=4, random_state=0,
-                                 progress=False).process(one)
+    cal = CrossSubjectEvaluation(
+        paradigm, [fake_dataset], n_calibration=4, random_state=0, progress=False
+    ).process(one)
     assert (cal.evaluation == "CrossSubjectCalibrated").all()
     assert (cal.n_samples.to_numpy() == plain.n_samples.to_numpy() + 8).all()
     assert (cal.n_samples_test.to_numpy() == plain.n_samples_test.to_numpy() - 4).all()
@@ -174,8 +184,10 @@ def test_closures_of_one_factory_are_not_confused(fake_dataset, paradigm):
     assert content_hash(partial(np.take, axis=0)) != content_hash(partial(np.take, axis=1))
 
     clear_memory_cache()
-    pipes = {name: make_pipeline(FunctionTransformer(f), Covariances("oas"), MDM())
-             for name, f in (("short", short), ("full", full))}
+    pipes = {
+        name: make_pipeline(FunctionTransformer(f), Covariances("oas"), MDM())
+        for name, f in (("short", short), ("full", full))
+    }
     res = CrossSessionEvaluation(paradigm, [fake_dataset], random_state=0, progress=False).process(pipes)
     X, y, meta = paradigm.get_data(fake_dataset, subjects=[1])
     train, test = (meta.session == "0").values, (meta.session == "1").values

@@ -13,8 +13,13 @@ def _moabb(cls_name, paradigm, dataset, pipelines, tmp_path):
     import moabb.evaluations as me
 
     cls = getattr(me, cls_name)
-    res = cls(paradigm=paradigm, datasets=[dataset], random_state=42, overwrite=True,
-              hdf5_path=str(tmp_path / "moabb")).process(pipelines)
+    res = cls(
+        paradigm=paradigm,
+        datasets=[dataset],
+        random_state=42,
+        overwrite=True,
+        hdf5_path=str(tmp_path / "moabb"),
+    ).process(pipelines)
     res = res.assign(session=res.session.astype(str), subject=res.subject.astype(int))
     return res.set_index(["pipeline", "subject", "session"]).sort_index()
 
@@ -39,8 +44,25 @@ def test_scores_equal_moabb_on_fake_dataset(ours, theirs, fake_dataset, paradigm
     assert (n.metric == "roc_auc").all()
 
 
-MOTOR = ["FC3", "FC1", "FCz", "FC2", "FC4", "C5", "C3", "C1", "Cz", "C2", "C4", "C6",
-         "CP3", "CP1", "CPz", "CP2", "CP4"]
+MOTOR = [
+    "FC3",
+    "FC1",
+    "FCz",
+    "FC2",
+    "FC4",
+    "C5",
+    "C3",
+    "C1",
+    "Cz",
+    "C2",
+    "C4",
+    "C6",
+    "CP3",
+    "CP1",
+    "CPz",
+    "CP2",
+    "CP4",
+]
 
 
 @pytest.mark.data
@@ -61,10 +83,14 @@ def test_scores_equal_moabb_on_physionet(data_root, tmp_path, cache_dir):
 
     ds = get_dataset("PhysionetMI", data_root=data_root)
     ds.subject_list = [1, 2, 3]
-    pipes = {"TS+SVM": make_pipeline(Covariances("oas"), TangentSpace(), SVC(kernel="linear")),
-             "MDM": make_pipeline(Covariances("oas"), MDM())}
-    for ours, theirs in [(WithinSessionEvaluation, "WithinSessionEvaluation"),
-                         (CrossSubjectEvaluation, "CrossSubjectEvaluation")]:
+    pipes = {
+        "TS+SVM": make_pipeline(Covariances("oas"), TangentSpace(), SVC(kernel="linear")),
+        "MDM": make_pipeline(Covariances("oas"), MDM()),
+    }
+    for ours, theirs in [
+        (WithinSessionEvaluation, "WithinSessionEvaluation"),
+        (CrossSubjectEvaluation, "CrossSubjectEvaluation"),
+    ]:
         with threadpool_limits(1):
             m = _moabb(theirs, MoabbLR(channels=MOTOR), ds, pipes, tmp_path)
         n = ours(LeftRightImagery(channels=MOTOR), [ds], random_state=42, progress=False).process(pipes)

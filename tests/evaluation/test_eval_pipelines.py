@@ -69,7 +69,10 @@ pipeline:
         (GOOD.replace("name: X\n", ""), "missing key 'name'"),
         (GOOD.replace("paradigms: [LeftRightImagery]", "paradigms: LeftRightImagery"), "'paradigms'"),
         (GOOD + "colour: blue\n", "unknown key"),
-        (GOOD.replace("    from: sklearn.linear_model", "    from: sklearn.no_such_module"), "cannot import module"),
+        (
+            GOOD.replace("    from: sklearn.linear_model", "    from: sklearn.no_such_module"),
+            "cannot import module",
+        ),
         (GOOD.replace("name: LogisticRegression", "name: NoSuchClass"), "has no 'NoSuchClass'"),
         (GOOD + "    parameters: {no_such_param: 1}\n", r"pipeline\[0\].*bad parameters"),
         (GOOD + "    parameters: [1, 2]\n", "'parameters' must be a mapping"),
@@ -106,8 +109,10 @@ def test_optimizer_and_callbacks_entries_are_built(tmp_path):
     assert pipe.get_params()["logisticregression__C"] == 2.0
     from neurodec.evaluation.pipelines import _resolve_params
 
-    params = {"optimizer": [{"name": "Adam", "from": "torch.optim", "parameters": {}}],
-              "callbacks": [{"name": "EarlyStopping", "from": "skorch.callbacks", "parameters": {"patience": 2}}]}
+    params = {
+        "optimizer": [{"name": "Adam", "from": "torch.optim", "parameters": {}}],
+        "callbacks": [{"name": "EarlyStopping", "from": "skorch.callbacks", "parameters": {"patience": 2}}],
+    }
     frozen = copy.deepcopy(params)
     pytest.importorskip("skorch")
     out = _resolve_params(params, "w", "k")

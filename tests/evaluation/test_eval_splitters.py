@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from moabb.evaluations.splitters import CrossSessionSplitter as MCross
 from moabb.evaluations.splitters import CrossSubjectSplitter as MSubj

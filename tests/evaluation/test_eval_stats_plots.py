@@ -60,8 +60,17 @@ def _scores(n_subjects, datasets=("A", "B"), shift=0.05, seed=0):
         for s in range(1, n_subjects + 1):
             base = rng.uniform(0.6, 0.8)
             for pipe, off in (("good", shift), ("bad", 0.0)):
-                rows.append(dict(dataset=ds, evaluation="WithinSession", subject=s, session="0",
-                                 pipeline=pipe, score=base + off + rng.normal(0, 0.01), metric="roc_auc"))
+                rows.append(
+                    dict(
+                        dataset=ds,
+                        evaluation="WithinSession",
+                        subject=s,
+                        session="0",
+                        pipeline=pipe,
+                        score=base + off + rng.normal(0, 0.01),
+                        metric="roc_auc",
+                    )
+                )
     return pd.DataFrame(rows)
 
 

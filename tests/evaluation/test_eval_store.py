@@ -23,9 +23,25 @@ HERE = Path(__file__).resolve().parent
 
 
 def _row(**kw):
-    base = dict(dataset="D", subject=1, session="0", pipeline="P", pipeline_key="P@1", evaluation="E",
-                context="c", fold=0, task="1|0|0", metric="roc_auc", score=0.5, time=0.1,
-                predict_time=0.01, n_train=8, n_test=2, n_classes=2, n_channels=3)
+    base = dict(
+        dataset="D",
+        subject=1,
+        session="0",
+        pipeline="P",
+        pipeline_key="P@1",
+        evaluation="E",
+        context="c",
+        fold=0,
+        task="1|0|0",
+        metric="roc_auc",
+        score=0.5,
+        time=0.1,
+        predict_time=0.01,
+        n_train=8,
+        n_test=2,
+        n_classes=2,
+        n_channels=3,
+    )
     return base | kw
 
 
@@ -63,8 +79,9 @@ def test_rerun_computes_only_missing_folds(fake_dataset, paradigm, pipelines, tm
     clear_memory_cache()
     calls = []
     real = engine._fit_and_score_shared
-    monkeypatch.setattr(engine, "_fit_and_score_shared",
-                        lambda *a: calls.extend(m[0] for m in a[4]) or real(*a))
+    monkeypatch.setattr(
+        engine, "_fit_and_score_shared", lambda *a: calls.extend(m[0] for m in a[4]) or real(*a)
+    )
     ev = dict(random_state=1, results=tmp_path, progress=False)
     first = WithinSessionEvaluation(paradigm, [fake_dataset], **ev).process_folds(pipelines)
     assert len(calls) == len(first) == 3 * 2 * 5 * 2
@@ -73,7 +90,9 @@ def test_rerun_computes_only_missing_folds(fake_dataset, paradigm, pipelines, tm
     assert calls == []  # everything stored: nothing recomputed (data not even loaded)
     # lose 7 rows as a crash would, plus the completion markers
     con = sqlite3.connect(tmp_path / "results.sqlite")
-    con.execute("DELETE FROM results WHERE rowid IN (SELECT rowid FROM results ORDER BY created DESC LIMIT 7)")
+    con.execute(
+        "DELETE FROM results WHERE rowid IN (SELECT rowid FROM results ORDER BY created DESC LIMIT 7)"
+    )
     con.execute("DELETE FROM completed")
     con.commit()
     con.close()
@@ -136,8 +155,12 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
 
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-c", script(killed, 0.15)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script(killed, 0.15)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = killed / "results.sqlite"
     deadline = time.time() + 120
     n = 0
@@ -154,8 +177,9 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     at_kill = len(ResultsStore(killed))
     assert 8 <= at_kill < 30
-    out = subprocess.run([sys.executable, "-c", script(killed, 0.15)], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script(killed, 0.15)], env=env, check=True, capture_output=True, text=True
+    ).stdout
     # the uninterrupted reference, in this process (same seed, same model, no delay)
     clean = tmp_path / "clean"
     exec(compile(script(clean, 0.0), "<clean>", "exec"), {})
@@ -176,8 +200,15 @@ def test_cross_subject_results_depend_on_the_subject_set(paradigm, pipelines, tm
     from neurodec.evaluation import CrossSubjectEvaluation
 
     def ds(n):
-        return FakeDataset(["left_hand", "right_hand"], n_subjects=n, n_sessions=1, n_runs=1, duration=30,
-                           n_events=30, seed=3)
+        return FakeDataset(
+            ["left_hand", "right_hand"],
+            n_subjects=n,
+            n_sessions=1,
+            n_runs=1,
+            duration=30,
+            n_events=30,
+            seed=3,
+        )
 
     one = {"MDM": pipelines["MDM"]}
     a = CrossSubjectEvaluation(paradigm, [ds(2)], results=tmp_path, progress=False).process(one)

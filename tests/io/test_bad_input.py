@@ -48,7 +48,9 @@ def test_folder_that_is_not_bids(tmp_path):
 
 
 def test_supported_formats_table():
-    assert {"fif", "edf", "bdf", "gdf", "brainvision", "eeglab", "cnt", "kit", "bids", "muse_csv"} <= set(SUPPORTED_FORMATS)
+    assert {"fif", "edf", "bdf", "gdf", "brainvision", "eeglab", "cnt", "kit", "bids", "muse_csv"} <= set(
+        SUPPORTED_FORMATS
+    )
 
 
 def test_nan_samples_name_the_channel(write_fif):
@@ -122,11 +124,17 @@ def test_electrodes_tsv_that_matches_no_channel(write_fif, tmp_path):
 
 
 def test_electrodes_tsv_in_millimetres(write_fif, tmp_path):
-    (tmp_path / "x_electrodes.tsv").write_text("name\tx\ty\tz\nFz\t0\t60\t70\nCz\t0\t0\t95\nPz\tn/a\tn/a\tn/a\n")
-    (tmp_path / "x_coordsystem.json").write_text('{"EEGCoordinateSystem": "CapTrak", "EEGCoordinateUnits": "mm"}')
+    (tmp_path / "x_electrodes.tsv").write_text(
+        "name\tx\ty\tz\nFz\t0\t60\t70\nCz\t0\t0\t95\nPz\tn/a\tn/a\tn/a\n"
+    )
+    (tmp_path / "x_coordsystem.json").write_text(
+        '{"EEGCoordinateSystem": "CapTrak", "EEGCoordinateUnits": "mm"}'
+    )
     rec = read_recording(write_fif(make_raw()), electrodes=tmp_path / "x_electrodes.tsv", montage=None)
     table = rec.sensors.set_index("name")
-    np.testing.assert_allclose(table.loc["Cz", ["x", "y", "z"]].to_numpy(dtype=float), [0, 0, 0.095], atol=1e-9)
+    np.testing.assert_allclose(
+        table.loc["Cz", ["x", "y", "z"]].to_numpy(dtype=float), [0, 0, 0.095], atol=1e-9
+    )
     assert not table.loc["Pz", "has_position"]
 
 
@@ -177,6 +185,7 @@ def test_errors_are_neurodec_errors_with_builtin_bases(tmp_path):
 
 
 # ---------------------------------------------------------------- truncated copies of real files
+
 
 def _truncate(src: Path, dst: Path, fraction: float = 0.5) -> Path:
     data = src.read_bytes()

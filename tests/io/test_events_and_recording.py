@@ -29,7 +29,9 @@ def test_events_from_stim_channel(write_fif):
 
 def test_events_from_annotations_when_no_stim(write_fif):
     raw = make_raw()
-    raw.set_annotations(mne.Annotations([0.5, 1.5, 2.5, 3.0], [0, 0, 0, 0.5], ["left", "right", "left", "BAD_seg"]))
+    raw.set_annotations(
+        mne.Annotations([0.5, 1.5, 2.5, 3.0], [0, 0, 0, 0.5], ["left", "right", "left", "BAD_seg"])
+    )
     rec = read_recording(write_fif(raw))
     assert rec.event_counts == {"left": 2, "right": 1}  # BAD annotations are not events
     assert rec.events[:, 0].tolist() == [50, 150, 250]
@@ -37,8 +39,14 @@ def test_events_from_annotations_when_no_stim(write_fif):
 
 def test_annotations_used_when_stim_channel_is_empty():
     raw = make_raw()
-    raw.add_channels([mne.io.RawArray(np.zeros((1, raw.n_times)), mne.create_info(["TRIG"], 100.0, "stim"), verbose=False)],
-                     force_update_info=True)
+    raw.add_channels(
+        [
+            mne.io.RawArray(
+                np.zeros((1, raw.n_times)), mne.create_info(["TRIG"], 100.0, "stim"), verbose=False
+            )
+        ],
+        force_update_info=True,
+    )
     raw.set_annotations(mne.Annotations([1.0], [0], ["go"]))
     events, event_id = extract_events(raw)
     assert event_id == {"go": 1} and events[:, 0].tolist() == [100]
@@ -72,6 +80,8 @@ def test_montage_options(write_fif):
     path = write_fif(make_raw())
     assert read_recording(path, montage=None).sensors["has_position"].sum() == 0
     assert read_recording(path, montage="standard_1020").sensors["has_position"].all()
-    mont = mne.channels.make_dig_montage(ch_pos={"Fz": [0, 0.07, 0.06], "Cz": [0, 0, 0.095]}, coord_frame="head")
+    mont = mne.channels.make_dig_montage(
+        ch_pos={"Fz": [0, 0.07, 0.06], "Cz": [0, 0, 0.095]}, coord_frame="head"
+    )
     table = read_recording(path, montage=mont).sensors.set_index("name")
     assert table.loc["Cz", "z"] == 0.095 and not table.loc["Pz", "has_position"]

@@ -88,7 +88,9 @@ def test_eeglab_with_locs_names_and_positions(data_root):
 
 
 def test_cnt_falls_back_to_int16(data_root):
-    rec = read_recording(data_root / "formats/CNT/scan41_short.cnt", ch_types={"NA1": "misc", "LEFT_EAR": "misc"})
+    rec = read_recording(
+        data_root / "formats/CNT/scan41_short.cnt", ch_types={"NA1": "misc", "LEFT_EAR": "misc"}
+    )
     _check_common(rec)
     assert _counts(rec) == {"eeg": 124, "eog": 2, "misc": 2}
     assert rec.raw.info["sfreq"] == 400 and rec.raw.n_times == 3070
@@ -109,7 +111,9 @@ def test_bids_eeg_root_with_entities(data_root):
 def test_bids_eeg_file_inside_tree(data_root):
     rec = read_recording(data_root / "formats/BIDS_EEG/sub-01/eeg/sub-01_task-attention_eeg.edf")
     assert rec.format == "bids" and _counts(rec) == {"eeg": 30, "eog": 2}
-    plain = read_recording(data_root / "formats/BIDS_EEG/sub-01/eeg/sub-01_task-attention_eeg.edf", bids=False, montage=None)
+    plain = read_recording(
+        data_root / "formats/BIDS_EEG/sub-01/eeg/sub-01_task-attention_eeg.edf", bids=False, montage=None
+    )
     assert plain.format == "edf" and _counts(plain) == {"eeg": 32}
 
 
@@ -134,8 +138,13 @@ def test_triux_3ch_events(data_root):
 def test_kit_with_marker_and_digitiser_files(data_root):
     kit = data_root / "MEG/kit"
     rec = read_recording(
-        kit / "test.sqd", mrk=kit / "test_mrk.sqd", elp=kit / "test_elp.txt", hsp=kit / "test_hsp.txt",
-        stim=list(range(167, 159, -1)), slope="+", stimthresh=1,
+        kit / "test.sqd",
+        mrk=kit / "test_mrk.sqd",
+        elp=kit / "test_elp.txt",
+        hsp=kit / "test_hsp.txt",
+        stim=list(range(167, 159, -1)),
+        slope="+",
+        stimthresh=1,
     )
     _check_common(rec)
     assert _counts(rec) == {"mag": 157, "ref_meg": 3, "misc": 32, "stim": 1}
@@ -171,7 +180,8 @@ def test_ieeg_explicit_tsvs_match_bids(data_root):
     """Generic-EEG EDF + explicit electrodes=/ch_types= gives what the BIDS reader gives."""
     folder = data_root / "iEEG/sub-01/ieeg"
     rec = read_recording(
-        folder / "sub-01_task-clinical_ieeg.edf", bids=False,
+        folder / "sub-01_task-clinical_ieeg.edf",
+        bids=False,
         ch_types=folder / "sub-01_task-clinical_channels.tsv",
         electrodes=folder / "sub-01_space-fsaverage_electrodes.tsv",
     )
@@ -185,13 +195,16 @@ def test_ieeg_explicit_tsvs_match_bids(data_root):
     import pandas as pd
 
     tsv = pd.read_csv(folder / "sub-01_space-fsaverage_electrodes.tsv", sep="\t").set_index("name")
-    np.testing.assert_allclose(a.loc[tsv.index].to_numpy(dtype=float), tsv[["x", "y", "z"]].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(
+        a.loc[tsv.index].to_numpy(dtype=float), tsv[["x", "y", "z"]].to_numpy(), atol=1e-9
+    )
 
 
 def test_ieeg_ecog_explicit_tsvs(data_root):
     folder = data_root / "iEEG/sub-02/ieeg"
     rec = read_recording(
-        folder / "sub-02_task-clinical_ieeg.edf", bids=False,
+        folder / "sub-02_task-clinical_ieeg.edf",
+        bids=False,
         ch_types=folder / "sub-02_task-clinical_channels.tsv",
         electrodes=folder / "sub-02_space-Other_electrodes.tsv",
     )

@@ -44,8 +44,9 @@ def read_text(path: Path) -> str:
     return gzip.decompress(path.read_bytes()).decode()
 
 
-def synthetic_run(n: int = 7680, seed: int = 0, t0: float = 1000.0, erp_uv: float = 8.0,
-                  clip_at: tuple[int, ...] = ()) -> str:
+def synthetic_run(
+    n: int = 7680, seed: int = 0, t0: float = 1000.0, erp_uv: float = 8.0, clip_at: tuple[int, ...] = ()
+) -> str:
     """A muse-lsl CSV (2018 header) with a P300-like bump after targets.
 
     Noise 10 µV on the 0.48828125 µV grid; markers every 150 samples, every 6th a
@@ -60,15 +61,14 @@ def synthetic_run(n: int = 7680, seed: int = 0, t0: float = 1000.0, erp_uv: floa
     markers[onsets[::6]] = 2
     bump = erp_uv * np.exp(-0.5 * ((np.arange(205) / 256 - 0.35) / 0.05) ** 2)
     for o in onsets[::6]:
-        data[o:o + 205, 0] += bump
-        data[o:o + 205, 3] += bump
+        data[o : o + 205, 0] += bump
+        data[o : o + 205, 3] += bump
     data = np.round(data / 0.48828125) * 0.48828125
     for i in clip_at:
         data[i, 1] = -1000.0
     times = t0 + np.arange(n) / 256.0
     lines = [HEADER] + [
-        f"{t:.3f}," + ",".join(f"{v:.3f}" for v in row) + f",{m}"
-        for t, row, m in zip(times, data, markers)
+        f"{t:.3f}," + ",".join(f"{v:.3f}" for v in row) + f",{m}" for t, row, m in zip(times, data, markers)
     ]
     return "\n".join(lines) + "\n"
 

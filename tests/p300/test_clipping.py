@@ -17,8 +17,7 @@ from .conftest import CLIPPED_RUN, NAME, copy_run, place, synthetic_run
 
 
 def test_rails_flagged_and_nothing_else():
-    data = np.array([[0.0, -1000.0, 999.0, 10.0, 10.0],
-                     [0.0, 0.0, 0.0, 999.51171875, -999.4]])
+    data = np.array([[0.0, -1000.0, 999.0, 10.0, 10.0], [0.0, 0.0, 0.0, 999.51171875, -999.4]])
     np.testing.assert_array_equal(clipped_samples(data), [False, True, False, True, False])
     np.testing.assert_array_equal(clipped_spans([0, 1, 1, 0, 1]), [[1, 3], [4, 5]])
     with pytest.raises(InvalidInputError, match="n_channels, n_times"):
@@ -31,8 +30,9 @@ def test_epoch_windows_include_both_ends_and_stop_at_the_data():
     mask = np.zeros(100, bool)
     mask[50] = True
     events = np.array([10, 30, 40, 50, 51, 95])
-    np.testing.assert_array_equal(clipped_epochs(mask, events, 0, 10),
-                                  [False, False, True, True, False, False])
+    np.testing.assert_array_equal(
+        clipped_epochs(mask, events, 0, 10), [False, False, True, True, False, False]
+    )
     with pytest.raises(InvalidInputError, match="ends"):
         clipped_epochs(mask, events, 5, 2)
 

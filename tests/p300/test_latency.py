@@ -74,7 +74,7 @@ def test_training_sessions_aligned_to_each_other_and_test_session_to_them():
     out = step.transform(Xt)
     assert out.shape == (len(Xt), 4, 180)
     lag = step.estimate_lags(Xt)[0]
-    np.testing.assert_array_equal(out, Xt[:, :, 26 + lag: 206 + lag])
+    np.testing.assert_array_equal(out, Xt[:, :, 26 + lag : 206 + lag])
     assert ref_start + lag - 26 >= 20  # cropped near the true delay, not at the nominal start
 
 
@@ -95,14 +95,19 @@ def test_alignment_rescues_a_decoder_trained_on_another_delay():
     domains = np.repeat([0, 1], len(Xa))
 
     def pipe(max_shift):
-        return make_pipeline(LatencyAlignment(length=180, max_shift=max_shift),
-                             XdawnCovariances(nfilter=2, estimator="oas", xdawn_estimator="scm"),
-                             TangentSpace(), LogisticRegression(max_iter=1000))
+        return make_pipeline(
+            LatencyAlignment(length=180, max_shift=max_shift),
+            XdawnCovariances(nfilter=2, estimator="oas", xdawn_estimator="scm"),
+            TangentSpace(),
+            LogisticRegression(max_iter=1000),
+        )
 
     aligned = pipe(26).fit(X, y, latencyalignment__domains=domains)
     fixed = pipe(0).fit(X, y, latencyalignment__domains=domains)
-    auc = {name: roc_auc_score(yt, DomainwisePredictor(m, np.zeros(len(Xt))).decision_function(Xt))
-           for name, m in (("aligned", aligned), ("fixed", fixed))}
+    auc = {
+        name: roc_auc_score(yt, DomainwisePredictor(m, np.zeros(len(Xt))).decision_function(Xt))
+        for name, m in (("aligned", aligned), ("fixed", fixed))
+    }
     assert auc["aligned"] > 0.85 and auc["aligned"] > auc["fixed"] + 0.1, auc
     same = [roc_auc_score(ys, m.decision_function(Xs)) for m in (aligned, fixed)]
     assert abs(same[0] - same[1]) < 0.02, same
@@ -125,14 +130,19 @@ def test_no_domains_is_one_domain_and_max_shift_zero_is_a_crop():
     np.testing.assert_array_equal(out, step.transform(X))
     np.testing.assert_array_equal(out, X[:, :, 26:206])
     crop = LatencyAlignment(length=100, start=10, max_shift=0).fit(X)
-    np.testing.assert_array_equal(crop.transform(np.roll(X, 9, axis=-1)), np.roll(X, 9, axis=-1)[:, :, 10:110])
+    np.testing.assert_array_equal(
+        crop.transform(np.roll(X, 9, axis=-1)), np.roll(X, 9, axis=-1)[:, :, 10:110]
+    )
 
 
 @pytest.mark.parametrize(
     "params, X, match",
     [
-        ({"length": 180, "max_shift": 26}, np.zeros((3, 4, 206)),
-         r"epochs of 206 samples are too short.*P300\(tmin=-0.1\)"),
+        (
+            {"length": 180, "max_shift": 26},
+            np.zeros((3, 4, 206)),
+            r"epochs of 206 samples are too short.*P300\(tmin=-0.1\)",
+        ),
         ({"length": 0}, np.zeros((3, 4, 20)), "length must be an integer >= 1"),
         ({"length": 10, "max_shift": -1}, np.zeros((3, 4, 20)), "max_shift must be an integer >= 0"),
         ({"length": 10, "max_shift": 2.5}, np.zeros((3, 4, 20)), "max_shift must be an integer"),
@@ -167,8 +177,9 @@ def test_estimator_contract():
     X = np.random.default_rng(1).normal(size=(6, 4, 40))
     fitted = pickle.loads(pickle.dumps(step.fit(X)))
     np.testing.assert_array_equal(fitted.transform(X), step.transform(X))
-    from sklearn.pipeline import make_pipeline
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
     from neurodec.features import DecimatedEpochs
 
     assert domain_steps(make_pipeline(step, DecimatedEpochs(4), LogisticRegression())) == ["latencyalignment"]
@@ -184,8 +195,7 @@ def test_real_subject2_sessions_are_about_80_ms_apart(data_root, tmp_path):
     from neurodec.evaluation.pipelines import load_pipelines
     from neurodec.paradigms import P300
 
-    ds = get_dataset("EEGNotebooks_VisualP300", data_root=data_root, annotate_clipping=True,
-                     subjects=[2])
+    ds = get_dataset("EEGNotebooks_VisualP300", data_root=data_root, annotate_clipping=True, subjects=[2])
     X, y, meta = P300(tmin=-0.1, cache_dir=tmp_path).get_data(ds)
     assert X.shape[1:] == (4, 232)
     sessions = meta["session"].astype(str).to_numpy()
@@ -198,7 +208,8 @@ def test_real_subject2_sessions_are_about_80_ms_apart(data_root, tmp_path):
         lag_ms = 1000 * step.estimate_lags(X[te])[0] / 256
         assert 60 <= sign * lag_ms <= 100, lag_ms
         aligned = clone(pipes["LatAlign+XdawnCov+TS+LR"]).fit(
-            X[tr], target[tr], latencyalignment__domains=sessions[tr])
+            X[tr], target[tr], latencyalignment__domains=sessions[tr]
+        )
         fixed = clone(aligned).set_params(latencyalignment__max_shift=0).fit(X[tr], target[tr])
         auc_aligned = roc_auc_score(target[te], aligned.decision_function(X[te]))
         auc_fixed = roc_auc_score(target[te], fixed.decision_function(X[te]))

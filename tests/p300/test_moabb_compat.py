@@ -16,8 +16,10 @@ from .conftest import NAME, copy_run
 
 pytestmark = pytest.mark.data
 #: subject 2: session 1 (2017) and session 2 (2018, another site), one run each
-RUNS = ("subject2/session1/data_2017-02-09-18.17.25.csv.gz",
-        "subject2/session2/data_2018-05-04-01.50.45.csv.gz")
+RUNS = (
+    "subject2/session1/data_2017-02-09-18.17.25.csv.gz",
+    "subject2/session2/data_2018-05-04-01.50.45.csv.gz",
+)
 
 
 @pytest.fixture()
@@ -41,10 +43,14 @@ def test_moabb_paradigm_and_cross_session_evaluation(two_sessions, tmp_path):
     assert meta.groupby("session").size().tolist() == [194, 193]
 
     pipes = {"XdawnCov+MDM": load_pipelines(pipelines_dir(), paradigm="P300")["XdawnCov+MDM"]}
-    moabb = MoabbCrossSession(paradigm=paradigm, datasets=[two_sessions], random_state=42,
-                              overwrite=True, hdf5_path=str(tmp_path / "moabb")).process(pipes)
-    ours = CrossSessionEvaluation(paradigm, [two_sessions], random_state=42,
-                                  progress=False).process(pipes)
+    moabb = MoabbCrossSession(
+        paradigm=paradigm,
+        datasets=[two_sessions],
+        random_state=42,
+        overwrite=True,
+        hdf5_path=str(tmp_path / "moabb"),
+    ).process(pipes)
+    ours = CrossSessionEvaluation(paradigm, [two_sessions], random_state=42, progress=False).process(pipes)
     assert len(moabb) == len(ours) == 2
     m = moabb.sort_values("session")["score"].to_numpy()
     o = ours.sort_values("session")["score"].to_numpy()

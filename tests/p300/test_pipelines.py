@@ -14,9 +14,14 @@ from neurodec.evaluation.engine import DomainwisePredictor, domain_steps
 from neurodec.evaluation.pipelines import load_pipelines, read_pipeline_specs
 
 EXPECTED = {
-    "XdawnCov+MDM", "XdawnCov+TS+LR", "ERPCov+MDM", "Decimated+sLDA",
-    "XdawnCov+Recenter+TS+LR", "XdawnCov+Recenter+MDM",
-    "LatAlign+XdawnCov+TS+LR", "LatAlign+XdawnCov+MDM",
+    "XdawnCov+MDM",
+    "XdawnCov+TS+LR",
+    "ERPCov+MDM",
+    "Decimated+sLDA",
+    "XdawnCov+Recenter+TS+LR",
+    "XdawnCov+Recenter+MDM",
+    "LatAlign+XdawnCov+TS+LR",
+    "LatAlign+XdawnCov+MDM",
 }
 RECENTERED = {"XdawnCov+Recenter+TS+LR", "XdawnCov+Recenter+MDM"}
 #: pipelines that start with LatencyAlignment: they need epochs with a 26-sample margin
@@ -95,7 +100,7 @@ def test_recentering_whitens_each_session_and_predicts_per_domain():
     """As the engine calls it: domains at fit (each training session's covariances
     re-centred to the identity by its own mean), then each test session predicted
     alone, re-centred by its own unlabelled trials."""
-    from pyriemann.utils.mean import mean_riemann
+    from pyriemann.geometry.mean import mean_riemann
 
     pipe = load_pipelines(pipelines_dir(), paradigm="P300")["XdawnCov+Recenter+MDM"]
     Xa, ya = _synthetic(seed=3)

@@ -53,10 +53,16 @@ def test_events_missing_in_dataset():
 
 @pytest.mark.parametrize(
     "params, message",
-    [({"tmax": 5.0}, "reaches past the end"),
-     ({"tmin": 2.0, "tmax": 1.0}, "must be greater than tmin"), ({"fmin": 30, "fmax": 8}, "below fmax"),
-     ({"fmin": -1}, "positive"), ({"resample": 0}, "positive"), ({"resample": "fast"}, "positive"), ({"channels": "C3"}, "list of names"),
-     ({"baseline": (0.0,)}, "pair")],
+    [
+        ({"tmax": 5.0}, "reaches past the end"),
+        ({"tmin": 2.0, "tmax": 1.0}, "must be greater than tmin"),
+        ({"fmin": 30, "fmax": 8}, "below fmax"),
+        ({"fmin": -1}, "positive"),
+        ({"resample": 0}, "positive"),
+        ({"resample": "fast"}, "positive"),
+        ({"channels": "C3"}, "list of names"),
+        ({"baseline": (0.0,)}, "pair"),
+    ],
 )
 def test_bad_parameters(params, message):
     with pytest.raises(InvalidInputError, match=message):

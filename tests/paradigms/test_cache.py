@@ -62,8 +62,12 @@ def test_key_changes_with_paradigm_params_and_dataset(cache_dir):
     base = EpochCache.for_paradigm(nd.LeftRightImagery(), ds).folder
     assert EpochCache.for_paradigm(nd.LeftRightImagery(), ds).folder == base
     assert EpochCache.for_paradigm(nd.LeftRightImagery(cache_dir=str(cache_dir)), ds).folder == base
-    for other in (nd.LeftRightImagery(fmax=30), nd.LeftRightImagery(tmax=2.0),
-                  nd.LeftRightImagery(resample=64), nd.MotorImagery()):
+    for other in (
+        nd.LeftRightImagery(fmax=30),
+        nd.LeftRightImagery(tmax=2.0),
+        nd.LeftRightImagery(resample=64),
+        nd.MotorImagery(),
+    ):
         assert EpochCache.for_paradigm(other, ds).folder != base
     assert EpochCache.for_paradigm(nd.LeftRightImagery(), fake(n_subjects=1, seed=8)).folder != base
 
@@ -110,8 +114,7 @@ def test_corrupt_entry_is_detected_logged_and_rebuilt(cache_dir, monkeypatch, ca
 def test_partial_write_is_never_used(cache_dir, monkeypatch):
     ds = fake(n_subjects=1)
     cache = EpochCache.for_paradigm(nd.LeftRightImagery(), ds)
-    epochs = SubjectEpochs(subject=1, X=np.ones((2, 3, 4)), y=np.array(["a", "b"]),
-                           runs=[["0", "0", 2]])
+    epochs = SubjectEpochs(subject=1, X=np.ones((2, 3, 4)), y=np.array(["a", "b"]), runs=[["0", "0", 2]])
 
     def crash(src, dst):
         raise OSError("simulated crash before publishing")

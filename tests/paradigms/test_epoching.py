@@ -37,7 +37,7 @@ def test_cut_epochs_matches_loop_and_keep_mask_drops_edges():
     keep = epoching.keep_mask(starts, window.n_samples, data.shape[1])
     np.testing.assert_array_equal(keep, [False, True, True, False])
     X = epoching.cut_epochs(data, starts[keep], window.n_samples)
-    ref = np.stack([data[:, s:s + window.n_samples] for s in starts[keep]])
+    ref = np.stack([data[:, s : s + window.n_samples] for s in starts[keep]])
     np.testing.assert_array_equal(X, ref)
     assert X.flags.c_contiguous and not np.shares_memory(X, data)
 

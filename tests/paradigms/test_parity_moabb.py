@@ -32,8 +32,13 @@ def _assert_same(ours, theirs):
 @pytest.mark.parametrize("stim", [True, False], ids=["stim-channel", "annotations"])
 @pytest.mark.parametrize(
     "params",
-    [{}, {"tmin": 0.5, "tmax": 2.0}, {"baseline": (-0.25, 0.0)}, {"resample": 100.0},
-     {"channels": ["Cz", "C3"], "fmin": 7, "fmax": 30}],
+    [
+        {},
+        {"tmin": 0.5, "tmax": 2.0},
+        {"baseline": (-0.25, 0.0)},
+        {"resample": 100.0},
+        {"channels": ["Cz", "C3"], "fmin": 7, "fmax": 30},
+    ],
     ids=["defaults", "window", "baseline", "resample", "channels"],
 )
 def test_left_right_imagery_equals_moabb_on_fake_data(stim, params):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 
-def lagged_classes(n_trials: int = 40, n_channels: int = 4, n_times: int = 200, delay: int = 3,
-                   seed: int = 0):
+def lagged_classes(
+    n_trials: int = 40, n_channels: int = 4, n_times: int = 200, delay: int = 3, seed: int = 0
+):
     """Two classes with the same spatial covariance but opposite time delays.
 
     Class "a": channel 1 follows channel 0 by ``delay`` samples; class "b": channel 0

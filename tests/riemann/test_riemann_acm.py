@@ -25,7 +25,9 @@ def test_embed_blocks_follow_the_definition(signals):
     C = signals.shape[1]
     out = embed(signals, order, lag)
     for p in range(order):
-        np.testing.assert_array_equal(out[:, p * C : (p + 1) * C], signals[:, :, p * lag : T - (order - p) * lag])
+        np.testing.assert_array_equal(
+            out[:, p * C : (p + 1) * C], signals[:, :, p * lag : T - (order - p) * lag]
+        )
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)

@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from pyriemann.utils.mean import mean_riemann
+from pyriemann.geometry.mean import mean_riemann
 from sklearn.base import clone
 
 from neurodec.errors import InvalidInputError, UnknownNameError

@@ -68,7 +68,13 @@ def _epochs(X, sfreq=100.0):
     return mne.EpochsArray(X, info, verbose="ERROR")
 
 
-@pytest.mark.parametrize("est", [AugmentedCovariances(order=3, lag=2), AugmentedCovariances(order="auto", lag="auto", orders=[1, 2], lags=[1, 3])])
+@pytest.mark.parametrize(
+    "est",
+    [
+        AugmentedCovariances(order=3, lag=2),
+        AugmentedCovariances(order="auto", lag="auto", orders=[1, 2], lags=[1, 3]),
+    ],
+)
 def test_clone_set_params_pickle(lagged, est):
     X, y = lagged
     fitted = clone(est).fit(X, y)
@@ -98,7 +104,13 @@ def test_auto_selects_on_training_data_only(lagged):
     assert est.order_ >= 2 and est.selection_ is not None
     pipe = make_pipeline(est, TangentSpace(), LogisticRegression())
     scores = cross_val_score(pipe, X, y, cv=3, scoring="roc_auc")
-    base = cross_val_score(make_pipeline(AugmentedCovariances(1, 1), TangentSpace(), LogisticRegression()), X, y, cv=3, scoring="roc_auc")
+    base = cross_val_score(
+        make_pipeline(AugmentedCovariances(1, 1), TangentSpace(), LogisticRegression()),
+        X,
+        y,
+        cv=3,
+        scoring="roc_auc",
+    )
     assert scores.mean() > base.mean() + 0.2
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +12,33 @@ from moabb.pipelines.utils import parse_pipelines_from_directory
 from neurodec.config import pipelines_dir
 
 MI_FILES = [
-    "acm_ts_svm.yml", "acm_mdm.yml", "acm_fast_ts_svm.yml", "acm_fast_ts_svm_tuned.yml", "acm_ami_fnn_ts_svm.yml",
-    "acm_grid_ts_svm.yml", "ts_svm.yml", "ts_svm_tuned.yml", "ts_lr.yml", "mdm.yml", "fgmdm.yml", "csp_lda.yml",
+    "acm_ts_svm.yml",
+    "acm_mdm.yml",
+    "acm_fast_ts_svm.yml",
+    "acm_fast_ts_svm_tuned.yml",
+    "acm_ami_fnn_ts_svm.yml",
+    "acm_grid_ts_svm.yml",
+    "ts_svm.yml",
+    "ts_svm_tuned.yml",
+    "ts_lr.yml",
+    "mdm.yml",
+    "fgmdm.yml",
+    "csp_lda.yml",
 ]
-REQUIRED = {"ACM+TS+SVM", "ACM+MDM", "TS+SVM", "TS+SVM-tuned", "TS+LR", "MDM", "FgMDM", "CSP+LDA",
-            "ACM-fast+TS+SVM", "ACM-fast+TS+SVM-tuned", "ACM-AMI-FNN+TS+SVM", "ACM-grid+TS+SVM"}
+REQUIRED = {
+    "ACM+TS+SVM",
+    "ACM+MDM",
+    "TS+SVM",
+    "TS+SVM-tuned",
+    "TS+LR",
+    "MDM",
+    "FgMDM",
+    "CSP+LDA",
+    "ACM-fast+TS+SVM",
+    "ACM-fast+TS+SVM-tuned",
+    "ACM-AMI-FNN+TS+SVM",
+    "ACM-grid+TS+SVM",
+}
 
 
 def _configs():

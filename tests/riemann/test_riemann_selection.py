@@ -51,7 +51,9 @@ def test_toeplitz_close_to_exact_acm(signals):
     # and the order-1 candidate is the ordinary covariance up to the 1/T vs 1/(T-1) factor
     R = lagged_covariances(signals, [0])
     T = signals.shape[-1]
-    np.testing.assert_allclose(toeplitz_acm(R, 1, 1) * T / (T - 1), augmented_covariances(signals, 1, 1, "cov"))
+    np.testing.assert_allclose(
+        toeplitz_acm(R, 1, 1) * T / (T - 1), augmented_covariances(signals, 1, 1, "cov")
+    )
 
 
 def test_fast_selector_finds_the_delay(lagged):
@@ -117,7 +119,9 @@ def test_fast_selector_repeats_and_rules(lagged):
     assert five.details["fold_scores"][(1, 1)].shape == (15,)
     # the lagged classes need the embedding whatever the rule
     assert five.order >= 2 and (five.order - 1) * five.lag >= 3
-    assert five.scores[(five.order, five.lag)] == pytest.approx(five.details["fold_scores"][(five.order, five.lag)].mean())
+    assert five.scores[(five.order, five.lag)] == pytest.approx(
+        five.details["fold_scores"][(five.order, five.lag)].mean()
+    )
     with pytest.raises(InvalidInputError, match="n_repeats"):
         select_fast(X, y, n_repeats=0, **grid)
     with pytest.raises(UnknownNameError, match="rule"):
@@ -136,7 +140,9 @@ def test_one_se_rule_prefers_plain_covariance_without_temporal_structure():
     X = mix @ rng.standard_normal((n, C, T))
     grid = dict(orders=[1, 2, 3, 4], lags=[1, 2, 5])
     stable = [select_fast(X, y, random_state=seed, **grid).order for seed in range(8)]
-    lucky = [select_fast(X, y, random_state=seed, n_repeats=1, rule="best", **grid).order for seed in range(8)]
+    lucky = [
+        select_fast(X, y, random_state=seed, n_repeats=1, rule="best", **grid).order for seed in range(8)
+    ]
     assert stable == [1] * 8
     assert max(lucky) > 1
 
@@ -152,7 +158,9 @@ def test_ami_first_minimum_tracks_oscillation():
 
 def test_cao_e1_saturates_for_a_sine():
     t = np.arange(300)
-    X = np.sin(2 * np.pi * t / 25)[None, None, :] + 0.01 * np.random.default_rng(0).standard_normal((2, 1, 300))
+    X = np.sin(2 * np.pi * t / 25)[None, None, :] + 0.01 * np.random.default_rng(0).standard_normal(
+        (2, 1, 300)
+    )
     e1 = cao_e1(X, lag=6, max_order=6)
     assert e1.shape == (6,)
     assert e1[0] < 0.5  # 1-D does not unfold a cycle
@@ -162,7 +170,12 @@ def test_cao_e1_saturates_for_a_sine():
 def test_select_embedding_methods(lagged):
     X, y = lagged
     for method in ("fast", "ami-fnn"):
-        order, lag = select_embedding(X, y, method=method, **({"orders": [1, 2], "lags": [1, 3]} if method == "fast" else {"max_order": 4, "max_lag": 5}))
+        order, lag = select_embedding(
+            X,
+            y,
+            method=method,
+            **({"orders": [1, 2], "lags": [1, 3]} if method == "fast" else {"max_order": 4, "max_lag": 5}),
+        )
         assert isinstance(order, int) and isinstance(lag, int) and order >= 1 and lag >= 1
 
 

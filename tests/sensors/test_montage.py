@@ -14,8 +14,17 @@ from neurodec.sensors import fill_positions, load_montage, sensor_table, standar
 
 @pytest.mark.parametrize(
     "raw_name, expected",
-    [("Fc5.", "Fc5"), ("C3..", "C3"), ("T10.", "T10"), ("EEG Fp1-Ref", "Fp1"), (" Cz ", "Cz"), ("POL T1", "T1"),
-     ("EEG O2-REF", "O2"), ("Fp1-A2", "Fp1"), ("MEG 0113", "MEG 0113")],
+    [
+        ("Fc5.", "Fc5"),
+        ("C3..", "C3"),
+        ("T10.", "T10"),
+        ("EEG Fp1-Ref", "Fp1"),
+        (" Cz ", "Cz"),
+        ("POL T1", "T1"),
+        ("EEG O2-REF", "O2"),
+        ("Fp1-A2", "Fp1"),
+        ("MEG 0113", "MEG 0113"),
+    ],
 )
 def test_standardize_channel_name(raw_name, expected):
     assert standardize_channel_name(raw_name) == expected
@@ -35,7 +44,9 @@ def test_fill_dotted_and_case_insensitive_names():
     ref = mne.io.RawArray(np.zeros((1, 10)), mne.create_info(["C3"], 100.0, "eeg"), verbose=False)
     with mne.utils.use_log_level("error"):
         ref.set_montage("colin27_1005")
-    np.testing.assert_allclose(table.loc["C3..", ["x", "y", "z"]].to_numpy(dtype=float), ref.info["chs"][0]["loc"][:3])
+    np.testing.assert_allclose(
+        table.loc["C3..", ["x", "y", "z"]].to_numpy(dtype=float), ref.info["chs"][0]["loc"][:3]
+    )
 
 
 def test_existing_positions_are_kept():

@@ -63,8 +63,12 @@ def test_ieeg_positions_from_tsv(data_root):
     path = data_root / "iEEG/sub-01/ieeg/sub-01_task-clinical_ieeg.edf"
     raw = mne_bids.read_raw_bids(mne_bids.get_bids_path_from_fname(path), verbose=False)
     table = sensor_table(raw).set_index("name")
-    tsv = pd.read_csv(data_root / "iEEG/sub-01/ieeg/sub-01_space-fsaverage_electrodes.tsv", sep="\t").set_index("name")
-    np.testing.assert_allclose(table.loc[tsv.index, ["x", "y", "z"]].to_numpy(dtype=float), tsv[["x", "y", "z"]], atol=1e-9)
+    tsv = pd.read_csv(
+        data_root / "iEEG/sub-01/ieeg/sub-01_space-fsaverage_electrodes.tsv", sep="\t"
+    ).set_index("name")
+    np.testing.assert_allclose(
+        table.loc[tsv.index, ["x", "y", "z"]].to_numpy(dtype=float), tsv[["x", "y", "z"]], atol=1e-9
+    )
     seeg = table[table["type"] == "seeg"]
     assert len(seeg) == 88 and (seeg[["nx", "ny", "nz"]].to_numpy() == 0).all()
     assert (seeg["x"] < 0.001).all()  # left hemisphere
@@ -96,14 +100,24 @@ def test_planar_gradiometer_directions(neuromag):
     g = grad[["gx", "gy", "gz"]].to_numpy(dtype=float)
     n = grad[["nx", "ny", "nz"]].to_numpy(dtype=float)
     np.testing.assert_allclose(np.linalg.norm(g, axis=1), 1.0, atol=1e-6)
-    np.testing.assert_allclose((g * n).sum(axis=1), 0.0, atol=2e-3)  # tangential (file geometry: |dot| < 8e-4)
+    np.testing.assert_allclose(
+        (g * n).sum(axis=1), 0.0, atol=2e-3
+    )  # tangential (file geometry: |dot| < 8e-4)
     # the two gradiometers of a triplet (MEG xxx2, xxx3) share a position and measure orthogonal gradients
     by_name = grad.set_index("name")
     pairs = [(n2, n2[:-1] + "3") for n2 in by_name.index if n2.endswith("2")]
     assert len(pairs) == 102
     for a, b in pairs:
-        np.testing.assert_allclose(by_name.loc[a, ["x", "y", "z"]].to_numpy(float), by_name.loc[b, ["x", "y", "z"]].to_numpy(float))
-        assert abs(by_name.loc[a, ["gx", "gy", "gz"]].to_numpy(float) @ by_name.loc[b, ["gx", "gy", "gz"]].to_numpy(float)) < 1e-3
+        np.testing.assert_allclose(
+            by_name.loc[a, ["x", "y", "z"]].to_numpy(float), by_name.loc[b, ["x", "y", "z"]].to_numpy(float)
+        )
+        assert (
+            abs(
+                by_name.loc[a, ["gx", "gy", "gz"]].to_numpy(float)
+                @ by_name.loc[b, ["gx", "gy", "gz"]].to_numpy(float)
+            )
+            < 1e-3
+        )
     assert (table.loc[table["type"] == "mag", ["gx", "gy", "gz"]].to_numpy() == 0).all()
 
 
@@ -126,13 +140,20 @@ def test_meg_without_dev_head_t_says_so(data_root, caplog):
     assert (meg["coord_frame"] == "meg").all() and meg["has_position"].all()
     assert any("device-to-head" in r.getMessage() for r in caplog.records)
     grad = meg[meg["type"] == "grad"]
-    np.testing.assert_allclose((grad[["gx", "gy", "gz"]].to_numpy() * grad[["nx", "ny", "nz"]].to_numpy()).sum(1), 0, atol=2e-3)
+    np.testing.assert_allclose(
+        (grad[["gx", "gy", "gz"]].to_numpy() * grad[["nx", "ny", "nz"]].to_numpy()).sum(1), 0, atol=2e-3
+    )
 
 
 def test_kit_axial_gradiometers(data_root):
     kit = data_root / "MEG/kit"
-    raw = mne.io.read_raw_kit(kit / "test.sqd", mrk=kit / "test_mrk.sqd", elp=kit / "test_elp.txt",
-                              hsp=kit / "test_hsp.txt", verbose=False)
+    raw = mne.io.read_raw_kit(
+        kit / "test.sqd",
+        mrk=kit / "test_mrk.sqd",
+        elp=kit / "test_elp.txt",
+        hsp=kit / "test_hsp.txt",
+        verbose=False,
+    )
     table = sensor_table(raw)
     mag = table[table["type"] == "mag"]
     assert len(mag) == 157 and (mag["coord_frame"] == "head").all()
@@ -144,4 +165,6 @@ def test_kit_axial_gradiometers(data_root):
     cos = (normals * (pos - center) / dist[:, None]).sum(axis=1)
     assert np.median(np.abs(cos)) > 0.8  # coils are oriented radially
     plain = sensor_table(mne.io.read_raw_kit(kit / "test.sqd", verbose=False))
-    assert (plain.loc[plain["type"] == "mag", "coord_frame"] == "meg").all()  # identity transform: no head position
+    assert (
+        plain.loc[plain["type"] == "mag", "coord_frame"] == "meg"
+    ).all()  # identity transform: no head position

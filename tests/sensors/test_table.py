@@ -12,7 +12,9 @@ from neurodec.sensors import SENSOR_COLUMNS, fit_sphere, normalized_positions, s
 
 
 def _eeg_info(names=("Fz", "Cz", "Pz", "C3", "C4", "O1", "O2", "F3", "F4", "T7", "T8")):
-    info = mne.create_info([*names, "EOG1", "STI 014", "AUX"], 250.0, [*["eeg"] * len(names), "eog", "stim", "misc"])
+    info = mne.create_info(
+        [*names, "EOG1", "STI 014", "AUX"], 250.0, [*["eeg"] * len(names), "eog", "stim", "misc"]
+    )
     with mne.utils.use_log_level("error"):
         info.set_montage("standard_1005", on_missing="ignore")
     return info
@@ -80,7 +82,9 @@ def test_normalized_positions_unit_sphere_and_deterministic():
 
 
 def test_normalized_positions_ieeg_and_few_sensors_use_fixed_scale():
-    table = pd.DataFrame({"type": ["seeg", "seeg", "eeg"], "x": [0.0095, 0.019, 0.0], "y": [0, 0, 0.095], "z": [0, 0, 0.0]})
+    table = pd.DataFrame(
+        {"type": ["seeg", "seeg", "eeg"], "x": [0.0095, 0.019, 0.0], "y": [0, 0, 0.095], "z": [0, 0, 0.0]}
+    )
     norm = normalized_positions(table)
     np.testing.assert_allclose(norm["xn"], [0.1, 0.2, 0.0])
     np.testing.assert_allclose(norm["yn"], [0, 0, 1.0])

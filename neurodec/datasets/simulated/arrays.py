@@ -90,7 +90,9 @@ class SensorArray:
         return b"\x00".join(parts)
 
 
-def eeg_array(geometry: HeadGeometry, names: tuple[str, ...], positions: np.ndarray | None = None) -> SensorArray:
+def eeg_array(
+    geometry: HeadGeometry, names: tuple[str, ...], positions: np.ndarray | None = None
+) -> SensorArray:
     """EEG electrodes ``names`` on ``geometry`` (template positions unless given)."""
     pos = positions if positions is not None else np.array([geometry.electrodes[n] for n in names])
     return SensorArray(
@@ -132,8 +134,9 @@ def _coil_frame(ez: np.ndarray) -> np.ndarray:
     return np.array([ex, ey, ez])
 
 
-def helmet_head_transform(geometry: HeadGeometry, translation: np.ndarray | None = None,
-                          rotation: np.ndarray | None = None) -> np.ndarray:
+def helmet_head_transform(
+    geometry: HeadGeometry, translation: np.ndarray | None = None, rotation: np.ndarray | None = None
+) -> np.ndarray:
     """Device-to-head transform putting the head centre 5 mm above the helmet centre.
 
     ``translation`` (m, head frame) and ``rotation`` (3x3) move the head from that
@@ -151,8 +154,12 @@ def helmet_head_transform(geometry: HeadGeometry, translation: np.ndarray | None
     return t
 
 
-def meg_array(geometry: HeadGeometry, sensors: str = "both", dev_head_t: np.ndarray | None = None,
-              n_locations: int = 102) -> SensorArray:
+def meg_array(
+    geometry: HeadGeometry,
+    sensors: str = "both",
+    dev_head_t: np.ndarray | None = None,
+    n_locations: int = 102,
+) -> SensorArray:
     """Vectorview-like MEG triplets on the helmet; ``sensors`` is ``mag``, ``grad`` or ``both``."""
     rr, nn = helmet_locations(n_locations)
     names, types, pos, ori = [], [], [], []
@@ -195,8 +202,12 @@ SEEG_SHAFTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def seeg_array(geometry: HeadGeometry, targets: dict[str, np.ndarray] | None = None,
-               n_contacts: int = 8, pitch: float = 0.0035) -> SensorArray:
+def seeg_array(
+    geometry: HeadGeometry,
+    targets: dict[str, np.ndarray] | None = None,
+    n_contacts: int = 8,
+    pitch: float = 0.0035,
+) -> SensorArray:
     """Eight radial depth shafts; a shaft's middle passes ~5 mm beside its target.
 
     ``targets`` overrides target points (head frame) by shaft name, e.g. the

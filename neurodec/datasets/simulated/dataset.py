@@ -147,8 +147,7 @@ class SimulatedMI(NeurodecDataset):
         self.sfreq = float(sfreq)
         if n_eeg_channels not in EEG_CHANNELS or isinstance(n_eeg_channels, bool):
             raise InvalidInputError(
-                f"SimulatedMI: n_eeg_channels must be one of {sorted(EEG_CHANNELS)}, "
-                f"got {n_eeg_channels!r}."
+                f"SimulatedMI: n_eeg_channels must be one of {sorted(EEG_CHANNELS)}, got {n_eeg_channels!r}."
             )
         self.n_eeg_channels = int(n_eeg_channels)
         if meg_sensors not in ("both", "mag", "grad"):
@@ -220,11 +219,17 @@ class SimulatedMI(NeurodecDataset):
         targets = {"LM": model.rr[model.index("motor_left")], "RM": model.rr[model.index("motor_right")]}
         return seeg_array(geometry, targets)
 
-    def _session_setup(self, subject: int, session: int, model: SourceModel) -> tuple[SensorArray, SessionSensorState]:
+    def _session_setup(
+        self, subject: int, session: int, model: SourceModel
+    ) -> tuple[SensorArray, SessionSensorState]:
         nominal = self._nominal_array(model)
         rng = self._rng(subject, 2, session, _MODALITY_INDEX[self.modality])
         state = draw_sensor_state(
-            self.modality, len(nominal.names), model.geometry, rng, self.session_shift,
+            self.modality,
+            len(nominal.names),
+            model.geometry,
+            rng,
+            self.session_shift,
             electrode_pos=nominal.pos if self.modality == "eeg" else None,
         )
         if self.modality == "eeg":
@@ -240,7 +245,9 @@ class SimulatedMI(NeurodecDataset):
         """The sensor geometry of ``subject`` in ``session`` (after the session's shifts)."""
         return self._session_setup(subject, int(session), self.source_model(subject))[0]
 
-    def source_activity(self, subject: int, session: int = 0, run: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def source_activity(
+        self, subject: int, session: int = 0, run: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ground truth of one run: dipole moments (A·m), event onsets (samples) and codes.
 
         The same for every modality (a separate random stream from sensor noise).
@@ -257,8 +264,16 @@ class SimulatedMI(NeurodecDataset):
         return moments, blink, schedule
 
     # ------------------------------------------------------------------ generation
-    def _make_run(self, subject: int, session: int, run: int, model: SourceModel,
-                  array: SensorArray, state: SessionSensorState, info: mne.Info) -> mne.io.RawArray:
+    def _make_run(
+        self,
+        subject: int,
+        session: int,
+        run: int,
+        model: SourceModel,
+        array: SensorArray,
+        state: SessionSensorState,
+        info: mne.Info,
+    ) -> mne.io.RawArray:
         moments, blink, schedule = self._run_sources(subject, session, run, model)
         gain = gain_matrix(array, model.rr, model.nn)
         signal = gain @ moments
@@ -278,7 +293,7 @@ class SimulatedMI(NeurodecDataset):
         rows.append(stim[None, :])
 
         raw = mne.io.RawArray(np.vstack(rows), info.copy(), verbose=False)
-        date = _dt.datetime(2024, 1, 1, 9, tzinfo=_dt.timezone.utc) + _dt.timedelta(
+        date = _dt.datetime(2024, 1, 1, 9, tzinfo=_dt.UTC) + _dt.timedelta(
             days=30 * (subject - 1) + 7 * session, minutes=15 * run
         )
         raw.set_meas_date(date)

@@ -33,7 +33,7 @@ __all__ = ["gain_matrix", "clear_cache", "BRAIN_CONDUCTIVITY"]
 BRAIN_CONDUCTIVITY = 0.33  # S/m
 _MIN_DISTANCE = 0.005  # m
 
-_CACHE: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 _CACHE_SIZE = 128
 
 
@@ -60,8 +60,15 @@ def _mne_free_gain(array: SensorArray, rr: np.ndarray) -> np.ndarray:
     )
     is_meg = array.modality == "meg"
     fwd = mne.make_forward_solution(
-        info, trans=None, src=src, bem=sphere, meg=is_meg, eeg=not is_meg,
-        mindist=0.0, n_jobs=1, verbose=False,
+        info,
+        trans=None,
+        src=src,
+        bem=sphere,
+        meg=is_meg,
+        eeg=not is_meg,
+        mindist=0.0,
+        n_jobs=1,
+        verbose=False,
     )
     if fwd["nsource"] != len(rr):
         raise RuntimeError(

@@ -116,9 +116,7 @@ def draw_sensor_state(
     if modality == "eeg":
         gains = np.exp(rng.normal(0.0, 0.15 * shift, n_channels))
         channel_noise = np.exp(rng.normal(0.0, 0.5 * shift, n_channels))
-        pos = shift_electrodes(
-            electrode_pos, geometry, rng, cap_shift=0.006 * shift, jitter=0.002 * shift
-        )
+        pos = shift_electrodes(electrode_pos, geometry, rng, cap_shift=0.006 * shift, jitter=0.002 * shift)
         return SessionSensorState(gains, noise_scale, channel_noise, electrode_pos=pos)
     if modality == "meg":
         gains = np.exp(rng.normal(0.0, 0.02 * shift, n_channels))

@@ -353,9 +353,7 @@ def source_time_courses(
     alpha = _narrowband(rng, np.full(4, f_alpha), 1.0, n, sfreq)
     shared = alpha[0]
     for k, name in enumerate(("alpha_left", "alpha_right", "alpha_parietal")):
-        moments[model.index(name)] = (
-            state.alpha_gain * model.alpha_amp * (0.7 * shared + 0.5 * alpha[1 + k])
-        )
+        moments[model.index(name)] = state.alpha_gain * model.alpha_amp * (0.7 * shared + 0.5 * alpha[1 + k])
 
     # Blinks: Poisson times, each a 0.3 s raised-cosine lid closure.
     rate = model.blink_rate * state.blink_gain

@@ -83,6 +83,4 @@ def _select(X, y, method: str, **options) -> EmbeddingChoice:
         return select_ami_fnn(X, **options)
     if method == "grid":
         return select_grid(X, y, **options)
-    raise UnknownNameError(
-        f"unknown selection method {method!r}; choose one of {', '.join(METHODS)}."
-    )
+    raise UnknownNameError(f"unknown selection method {method!r}; choose one of {', '.join(METHODS)}.")

@@ -8,8 +8,15 @@ import numpy as np
 
 from neurodec.errors import InvalidInputError
 
-__all__ = ["DEFAULT_ORDERS", "DEFAULT_LAGS", "check_signals", "check_labels", "check_grid",
-           "n_inner_splits", "feasible"]
+__all__ = [
+    "DEFAULT_ORDERS",
+    "DEFAULT_LAGS",
+    "check_signals",
+    "check_labels",
+    "check_grid",
+    "n_inner_splits",
+    "feasible",
+]
 
 DEFAULT_ORDERS: tuple[int, ...] = tuple(range(1, 11))
 DEFAULT_LAGS: tuple[int, ...] = tuple(range(1, 11))

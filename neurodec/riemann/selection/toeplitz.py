@@ -40,8 +40,7 @@ def lagged_covariances(X: np.ndarray, lags: Sequence[int]) -> dict[int, np.ndarr
     Xc = X - X.mean(axis=-1, keepdims=True)
     if len(lags) <= 4:  # a few direct products beat the FFT
         return {
-            k: np.matmul(Xc[..., : n_times - k], np.swapaxes(Xc[..., k:], -1, -2)) / n_times
-            for k in lags
+            k: np.matmul(Xc[..., : n_times - k], np.swapaxes(Xc[..., k:], -1, -2)) / n_times for k in lags
         }
     # all lags at once through the cross-spectrum (zero-padded: no circular wrap-around)
     nfft = 1 << int(np.ceil(np.log2(n_times + max(lags))))
@@ -95,7 +94,7 @@ def toeplitz_error(X: np.ndarray, order: int, lag: int) -> dict[str, float]:
         ``riemann_distance`` (median affine-invariant distance, with the median distance
         between two different trials' exact ACMs, ``riemann_between_trials``, as a scale).
     """
-    from pyriemann.utils.distance import distance_riemann
+    from pyriemann.geometry.distance import distance_riemann
 
     X = check_signals(X)
     exact = augmented_covariances(X, order, lag, "oas")
