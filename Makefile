@@ -16,7 +16,7 @@ FIND_LINKS := $(if $(WHEELHOUSE),--find-links $(WHEELHOUSE),)
 # Coverage is printed by every test run (term summary, one line per module).
 COV_ARGS ?= --cov=neurodec --cov-report=term:skip-covered
 
-.PHONY: demo test test-fast install lock lint format clean-cache
+.PHONY: demo test test-fast install lock lint format check-core clean-cache
 
 $(VENV)/.installed: $(LOCK) pyproject.toml
 	rm -rf $(VENV)
@@ -49,6 +49,21 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The core install (no extras) from the lock's versions, in its own venv: it must import
+# neurodec without torch/dask and run a Riemannian benchmark on real data.
+CORE_VENV ?= $(or $(TMPDIR),/tmp)/neurodec-core
+check-core: install
+	rm -rf $(CORE_VENV)
+	$(UV) venv --quiet --python $(PYTHON) $(CORE_VENV)
+	$(UV) pip install --python $(CORE_VENV)/bin/python $(FIND_LINKS) -c $(LOCK) .
+	$(CORE_VENV)/bin/python -c "import importlib.util as u, sys; \
+		extra = [m for m in ('torch', 'braindecode', 'dask', 'distributed', 'mne_lsl') if u.find_spec(m)]; \
+		sys.exit(f'core install pulled optional packages: {extra}' if extra else 0)"
+	mkdir -p $(CORE_VENV)/pipes && cp pipelines/mdm.yml pipelines/ts_lr.yml $(CORE_VENV)/pipes/
+	cd $(CORE_VENV) && bin/neurodec benchmark --pipelines pipes --datasets PhysionetMI \
+		--data-root $(or $(NEURODEC_DATA),$(CURDIR)/../shared/data) --subjects 1 --evaluations within-session \
+		--results results --no-plots
 
 clean-cache:
 	rm -rf .neurodec_cache

@@ -15,6 +15,7 @@ __all__ = [
     "UnknownNameError",
     "MissingPositionsError",
     "ConfigError",
+    "MissingExtraError",
 ]
 
 
@@ -55,3 +56,8 @@ class MissingPositionsError(NeurodecError, ValueError):
 
 class ConfigError(NeurodecError, ValueError):
     """A configuration file (pipeline YAML, dataset descriptor) is invalid."""
+
+
+class MissingExtraError(NeurodecError, ImportError):
+    """An optional dependency is not installed; the message names the extra
+    (``pip install 'neurodec[deep]'``) that brings it."""

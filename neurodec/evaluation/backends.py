@@ -17,6 +17,7 @@ from typing import Any
 from joblib import parallel_config
 
 from neurodec.errors import InvalidInputError
+from neurodec.extras import require
 
 __all__ = ["BACKENDS", "parallel_backend"]
 
@@ -60,12 +61,7 @@ def parallel_backend(
             with parallel_config(backend=backend, n_jobs=n_jobs):
                 yield n_jobs
         return
-    try:
-        import distributed
-    except ImportError as exc:  # pragma: no cover - dependency declared
-        raise InvalidInputError(
-            "backend='dask' needs the 'distributed' package: pip install distributed"
-        ) from exc
+    distributed = require("distributed", "backend='dask'")
     with contextlib.ExitStack() as stack:
         if isinstance(scheduler, distributed.Client):
             client = scheduler

@@ -44,6 +44,7 @@ import yaml
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from neurodec.errors import ConfigError, DataNotFoundError
+from neurodec.extras import missing_extra_error
 
 __all__ = ["PipelineSpec", "read_pipeline_spec", "read_pipeline_specs", "load_pipelines", "build_pipeline"]
 
@@ -86,6 +87,9 @@ def _import(module: str, name: str, where: str, key: str) -> Any:
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
+        missing = missing_extra_error(exc, f"{where}: {key}")
+        if missing is not None:
+            raise missing from exc
         raise ConfigError(
             f"{where}: {key}: cannot import module {module!r} ({exc}); install it or fix 'from'"
         ) from exc

@@ -13,6 +13,9 @@ from neurodec.datasets.simulated import SimulatedMI
 
 pytest.importorskip("pyriemann")
 
+# Simulates and decodes 3 subjects x 2 sessions (the slowest simulator test).
+pytestmark = pytest.mark.slow
+
 # Subject 3 of seed 42 is a good imager (subject 1 is a poor one, as in real cohorts).
 SUBJECT = 3
 CONFIG = dict(n_subjects=3, n_sessions=2, n_runs=1, n_trials=20, n_eeg_channels=32, seed=42)

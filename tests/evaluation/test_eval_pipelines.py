@@ -15,11 +15,9 @@ from neurodec.evaluation.pipelines import load_pipelines, read_pipeline_spec, re
 MOABB_DIR = Path(__file__).parent / "pipelines_moabb"
 
 
-def test_moabb_files_load_like_moabb():
-    from moabb.pipelines.utils import parse_pipelines_from_directory
-
+def test_moabb_files_load_like_moabb(moabb_parse):
     ours = load_pipelines(MOABB_DIR)
-    theirs = {c["name"]: c for c in parse_pipelines_from_directory(str(MOABB_DIR))}
+    theirs = {c["name"]: c for c in moabb_parse(MOABB_DIR)}
     assert set(ours) == set(theirs) == {"CSP + SVM", "TS + LR"}
     for name, pipe in ours.items():
         assert pipeline_key(name, pipe) == pipeline_key(name, theirs[name]["pipeline"])

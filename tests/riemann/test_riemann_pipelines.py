@@ -7,7 +7,6 @@ import copy
 import numpy as np
 import pytest
 import yaml
-from moabb.pipelines.utils import parse_pipelines_from_directory
 
 from neurodec.config import pipelines_dir
 
@@ -56,8 +55,8 @@ def test_yaml_keys_and_names():
 
 
 @pytest.mark.parametrize("fname", MI_FILES)
-def test_moabb_parser_builds_and_pipeline_runs(fname, lagged):
-    parsed = parse_pipelines_from_directory(str(pipelines_dir() / fname))
+def test_moabb_parser_builds_and_pipeline_runs(fname, lagged, moabb_parse):
+    parsed = moabb_parse(pipelines_dir() / fname)
     assert len(parsed) == 1
     pipe = parsed[0]["pipeline"]
     if "param_grid" in parsed[0]:
