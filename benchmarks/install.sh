@@ -29,13 +29,19 @@ size_mb() { du -sm "$1" | cut -f1; }
 full_install() {  # $1: label; a fresh clone's `make install` with an empty uv cache
     rm -rf .venv "$UV_CACHE_DIR"
     local t0; t0=$(python3 -c "import time; print(time.time())")
-    make --no-print-directory install PYTHON="$PYTHON" WHEELHOUSE="$WHEELHOUSE" >"$WORK/$1.log" 2>&1
+    if ! make --no-print-directory install PYTHON="$PYTHON" WHEELHOUSE="$WHEELHOUSE" >"$WORK/$1.log" 2>&1; then
+        tail -20 "$WORK/$1.log" >&2
+        echo "make install failed ($1)" >&2
+        exit 1
+    fi
     echo "$(seconds "$t0") $(size_mb .venv)"
     .venv/bin/python -m pip freeze --exclude-editable >"$WORK/$1.freeze"
 }
 
-read -r full1_s full1_mb < <(full_install full1)
-read -r full2_s full2_mb < <(full_install full2)
+full_install full1 >"$WORK/full1.row"
+full_install full2 >"$WORK/full2.row"
+read -r full1_s full1_mb <"$WORK/full1.row"
+read -r full2_s full2_mb <"$WORK/full2.row"
 if cmp -s "$WORK/full1.freeze" "$WORK/full2.freeze"; then same="identical"; else same="DIFFERENT"; fi
 n_pkgs=$(wc -l <"$WORK/full1.freeze")
 
