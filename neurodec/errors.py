@@ -16,6 +16,7 @@ __all__ = [
     "MissingPositionsError",
     "ConfigError",
     "MissingExtraError",
+    "InconsistentVersionWarning",
 ]
 
 
@@ -61,3 +62,30 @@ class ConfigError(NeurodecError, ValueError):
 class MissingExtraError(NeurodecError, ImportError):
     """An optional dependency is not installed; the message names the extra
     (``pip install 'neurodec[deep]'``) that brings it."""
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A neurodec estimator is unpickled under another neurodec version than the one that
+    pickled it (scikit-learn's ``InconsistentVersionWarning`` for neurodec's own version).
+
+    Parameters
+    ----------
+    estimator_name : str
+    current_version : str
+        The neurodec version loading the estimator.
+    original_version : str
+        The version that pickled it (``"unknown"`` for pickles that did not record it).
+    """
+
+    def __init__(self, *, estimator_name: str, current_version: str, original_version: str) -> None:
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"unpickling {self.estimator_name} pickled by neurodec {self.original_version} with "
+            f"neurodec {self.current_version}: it may fail or give different results; refit it "
+            f"with this version (or load it with neurodec {self.original_version})"
+        )

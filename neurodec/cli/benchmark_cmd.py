@@ -73,6 +73,14 @@ def print_summary(result) -> None:
     help="Folder (or file) of pipeline YAML files [default: the bundled pipelines/].",
 )
 @click.option(
+    "--trust-module",
+    "trust_modules",
+    multiple=True,
+    metavar="NAME",
+    help="Let the pipeline files use estimator classes from module NAME (repeatable); only "
+    "sklearn, pyriemann, neurodec, mne, braindecode, moabb and scipy are allowed without it.",
+)
+@click.option(
     "--datasets", cls=MultiValueOption, required=True, help="Dataset names (space or comma separated)."
 )
 @click.option(
@@ -117,6 +125,7 @@ def print_summary(result) -> None:
 @click.option("--no-plots", is_flag=True, help="Do not write PNG plots.")
 def benchmark(
     pipelines_path,
+    trust_modules,
     datasets,
     evaluations,
     data_root,
@@ -158,6 +167,7 @@ def benchmark(
         metric=metric,
         overwrite=overwrite,
         plots=not no_plots,
+        trust_modules=list(trust_modules),
     )
     print_summary(result)
     click.echo(

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sklearn.base import clone
 
 from neurodec.errors import ConfigError, DataNotFoundError, InvalidInputError, UnknownNameError
 from neurodec.evaluation.evaluations import EVALUATIONS
-from neurodec.evaluation.pipelines import PipelineSpec, read_pipeline_specs
+from neurodec.evaluation.pipelines import PipelineSpec, build_pipelines, read_pipeline_specs
 from neurodec.evaluation.summary import per_session_scores, summary_table
 
 __all__ = ["resolve_evaluations", "paradigm_for", "run_benchmark", "BenchmarkResult"]
@@ -112,6 +113,7 @@ def run_benchmark(
     overwrite: bool = False,
     plots: bool = True,
     progress: bool = True,
+    trust_modules: Sequence[str] | None = None,
 ) -> BenchmarkResult:
     """Evaluate pipelines on datasets with the given protocols.
 
@@ -129,11 +131,23 @@ def run_benchmark(
         Where the store, ``results.csv`` and plots go (``None``: memory only).
     paradigm : str | None
         Force a paradigm (``LeftRightImagery``, ``MotorImagery``, ``P300``).
+    trust_modules : list of str | None
+        Modules outside the allow-list whose estimator classes the YAML files may use
+        (see :func:`neurodec.evaluation.load_pipelines`).
+
+    Raises
+    ------
+    ConfigError
+        A pipeline file is invalid: every file is read and every pipeline built (its
+        parameter names and values checked) before anything runs, and the error lists
+        each invalid pipeline on its own line.
     """
     evaluations = resolve_evaluations(evaluations)
     specs: list[PipelineSpec] | None = None
+    built: dict[str, Any] = {}
     if isinstance(pipelines, (str, os.PathLike)):
-        specs = read_pipeline_specs(pipelines)
+        specs = read_pipeline_specs(pipelines, trust_modules=trust_modules)
+        built = build_pipelines(specs)  # all checked up front: a bad one stops nothing half-way
     elif not isinstance(pipelines, Mapping) or not pipelines:
         raise InvalidInputError("pipelines must be a YAML file/folder or a non-empty dict")
     folder = Path(results) if results is not None else None
@@ -151,7 +165,7 @@ def run_benchmark(
                     f"no pipeline in {pipelines} lists paradigm {pname} (needed by {dataset.code}); "
                     f"their paradigms: { {s.name: list(s.paradigms) for s in specs} }"
                 )
-            pipes = {s.name: s.build() for s in chosen}
+            pipes = {s.name: clone(built[s.name]) for s in chosen}
             grid = {s.name: s.param_grid for s in chosen if s.param_grid}
         else:
             pipes = dict(pipelines)

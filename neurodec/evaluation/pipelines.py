@@ -18,9 +18,14 @@ A file holds one pipeline::
       svc__C: [0.5, 1, 2]
 
 Files are read with ``yaml.safe_load`` and validated; errors name the file and
-key. The steps are built with ``make_pipeline`` (step names are the lower-cased
-class names, as MOABB), from deep copies of the parameters, so the parsed
-content is never mutated. A spec's identity is a hash of its content.
+key. A step (and an object given as a parameter, ``{name, from, parameters}``) must be
+a scikit-learn estimator class from an allowed module (sklearn, pyriemann, neurodec, mne,
+braindecode, moabb, scipy) or one the user trusts (``trust_modules``, ``--trust-module``);
+anything else is refused before it is imported (:mod:`neurodec.evaluation.trust`).
+Parameter names and values are checked when a pipeline is built
+(:mod:`neurodec.evaluation.param_checks`). The steps are built with ``make_pipeline``
+(step names are the lower-cased class names, as MOABB), from deep copies of the
+parameters, so the parsed content is never mutated. A spec's identity is a hash of its content.
 MOABB's own pipeline files load unchanged (including ``optimizer`` and
 ``callbacks`` parameters given as nested ``{name, from, parameters}`` entries).
 
@@ -33,9 +38,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,9 +49,22 @@ import yaml
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from neurodec.errors import ConfigError, DataNotFoundError
-from neurodec.extras import missing_extra_error
+from neurodec.evaluation.param_checks import (
+    check_grid,
+    check_param_names,
+    check_param_values,
+    check_params_kept,
+)
+from neurodec.evaluation.trust import check_entry, check_trust_names, import_class
 
-__all__ = ["PipelineSpec", "read_pipeline_spec", "read_pipeline_specs", "load_pipelines", "build_pipeline"]
+__all__ = [
+    "PipelineSpec",
+    "read_pipeline_spec",
+    "read_pipeline_specs",
+    "load_pipelines",
+    "build_pipeline",
+    "build_pipelines",
+]
 
 _ALLOWED_KEYS = {"name", "paradigms", "citations", "pipeline", "param_grid"}
 _STEP_KEYS = {"name", "from", "parameters"}
@@ -67,6 +85,9 @@ class PipelineSpec:
     path : Path | None
     content_hash : str
         SHA-256 (12 hex) of the canonical JSON of the file's content.
+    trust_modules : tuple of str
+        Modules outside the allow-list the user trusts for this spec (not part of its
+        identity).
     """
 
     name: str
@@ -77,66 +98,120 @@ class PipelineSpec:
     path: Path | None = None
     content_hash: str = ""
     extra: dict = field(default_factory=dict)
+    trust_modules: tuple = field(default=(), compare=False)
+
+    @property
+    def where(self) -> str:
+        """``"<file>: pipeline '<name>'"``, the start of this spec's error messages."""
+        return f"{self.path}: pipeline {self.name!r}" if self.path else f"pipeline {self.name!r}"
 
     def build(self) -> Pipeline:
-        """A fresh (unfitted) scikit-learn pipeline."""
-        return build_pipeline(self.steps, where=str(self.path or self.name))
+        """A fresh (unfitted) scikit-learn pipeline, its ``param_grid`` checked against it."""
+        pipe = build_pipeline(self.steps, where=self.where, trust_modules=self.trust_modules)
+        check_grid(pipe, self.param_grid, self.where)
+        return pipe
 
 
-def _import(module: str, name: str, where: str, key: str) -> Any:
+#: parameters whose list entries MOABB turns into objects, and what those objects are
+_ROLE_KEYS = {"optimizer": "optimizer", "callbacks": "callbacks"}
+
+
+def _is_entry(value: Any) -> bool:
+    """A nested ``{name, from[, parameters]}`` mapping (an object given as a parameter)."""
+    return (
+        isinstance(value, dict) and isinstance(value.get("name"), str) and isinstance(value.get("from"), str)
+    )
+
+
+def _nested_entries(params: dict, key: str) -> Iterator[tuple[str, str, dict]]:
+    """``(key, role, entry)`` for every object entry directly inside ``params``."""
+    for k, v in params.items():
+        if k in _ROLE_KEYS and isinstance(v, list):
+            for i, entry in enumerate(v):
+                if _is_entry(entry):
+                    yield f"{key}.{k}[{i}]", _ROLE_KEYS[k], entry
+        elif _is_entry(v):
+            yield f"{key}.{k}", _ROLE_KEYS.get(k, "estimator"), v
+
+
+def _check_entries(steps: Any, where: str, trusted: tuple[str, ...]) -> None:
+    """The allow-list check of every step and nested entry, on names only (no import)."""
+
+    def visit(entry: dict, key: str, role: str) -> None:
+        bad = set(entry) - _STEP_KEYS
+        if bad:
+            raise ConfigError(f"{where}: {key}: unknown key(s) {sorted(bad)}; allowed: {sorted(_STEP_KEYS)}")
+        if entry.get("parameters") is not None and not isinstance(entry["parameters"], dict):
+            raise ConfigError(f"{where}: {key}: 'parameters' must be a mapping")
+        check_entry(entry["from"], entry["name"], trusted, f"{where}: {key}", role)
+        for sub_key, sub_role, sub in _nested_entries(entry.get("parameters") or {}, key):
+            visit(sub, sub_key, sub_role)
+
+    for i, step in enumerate(steps):
+        visit(step, f"pipeline[{i}]", "estimator")
+
+
+def _build_object(entry: dict, where: str, key: str, role: str, trusted: tuple[str, ...]) -> Any:
+    """The object an entry describes: an estimator built from its parameters, or (for
+    ``optimizer``) the torch optimizer class itself, as skorch/braindecode take it."""
+    cls = import_class(entry["from"], entry["name"], trusted, f"{where}: {key}", role)
+    raw = entry.get("parameters") or {}
+    at = f"{where}: {key} ({entry['name']})"
+    if role == "optimizer":
+        if raw:
+            raise ConfigError(
+                f"{at}: an optimizer is passed as a class; give its options as parameters of the "
+                f"step (e.g. optimizer__lr: 0.001), not under the optimizer entry"
+            )
+        return cls
+    params = _resolve_params(raw, where, key, trusted)
+    check_param_names(cls, params, at)
     try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        missing = missing_extra_error(exc, f"{where}: {key}")
-        if missing is not None:
-            raise missing from exc
-        raise ConfigError(
-            f"{where}: {key}: cannot import module {module!r} ({exc}); install it or fix 'from'"
-        ) from exc
-    try:
-        return getattr(mod, name)
-    except AttributeError:
-        raise ConfigError(f"{where}: {key}: module {module!r} has no {name!r}; fix 'name'") from None
+        obj = cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{at}: bad parameters: {' '.join(str(exc).split())}") from exc
+    if callable(getattr(obj, "get_params", None)):
+        check_params_kept(obj, params, at)
+        check_param_values(obj, at)
+    return obj
 
 
-def _resolve_params(params: dict, where: str, key: str) -> dict:
-    """Copy of ``params`` with nested step-like entries (MOABB's ``optimizer``,
-    ``callbacks``) turned into objects."""
+def _resolve_params(params: dict, where: str, key: str, trusted: tuple[str, ...] = ()) -> dict:
+    """Copy of ``params`` with nested ``{name, from, parameters}`` entries (an estimator
+    given as a parameter; MOABB's ``optimizer`` and ``callbacks`` lists) turned into
+    objects, each through the same checks as a step."""
     out = {}
     for k, v in params.items():
-        if k in ("optimizer", "callbacks") and isinstance(v, list):
-            objs = []
-            for i, entry in enumerate(v):
-                if isinstance(entry, dict) and {"name", "from"} <= set(entry):
-                    cls = _import(entry["from"], entry["name"], where, f"{key}.{k}[{i}]")
-                    if entry["from"].startswith("torch.optim"):
-                        objs.append(cls)  # skorch/braindecode take the optimizer class
-                        continue
-                    try:
-                        objs.append(cls(**copy.deepcopy(entry.get("parameters") or {})))
-                    except TypeError as exc:
-                        raise ConfigError(
-                            f"{where}: {key}.{k}[{i}] ({entry['name']}): bad parameters: {exc}"
-                        ) from exc
-                else:
-                    objs.append(copy.deepcopy(entry))
+        if k in _ROLE_KEYS and isinstance(v, list):
+            objs = [
+                _build_object(e, where, f"{key}.{k}[{i}]", _ROLE_KEYS[k], trusted)
+                if _is_entry(e)
+                else copy.deepcopy(e)
+                for i, e in enumerate(v)
+            ]
             out[k] = objs[0] if k == "optimizer" and len(objs) == 1 else objs
+        elif _is_entry(v):
+            out[k] = _build_object(v, where, f"{key}.{k}", _ROLE_KEYS.get(k, "estimator"), trusted)
         else:
             out[k] = copy.deepcopy(v)
     return out
 
 
-def build_pipeline(steps: Any, where: str = "<pipeline>") -> Pipeline:
-    """Instantiate MOABB-format steps into a ``make_pipeline`` pipeline."""
-    objs = []
-    for i, step in enumerate(steps):
-        key = f"pipeline[{i}]"
-        cls = _import(step["from"], step["name"], where, key)
-        params = _resolve_params(step.get("parameters") or {}, where, key)
-        try:
-            objs.append(cls(**params))
-        except TypeError as exc:
-            raise ConfigError(f"{where}: {key} ({step['name']}): bad parameters: {exc}") from exc
+def build_pipeline(
+    steps: Any, where: str = "<pipeline>", trust_modules: Iterable[str] | None = None
+) -> Pipeline:
+    """Instantiate MOABB-format steps into a ``make_pipeline`` pipeline.
+
+    Each step (and each object given as a parameter) must be a scikit-learn estimator
+    class from an allowed module or one in ``trust_modules`` (see
+    :mod:`neurodec.evaluation.trust`); parameter names and values are checked (see
+    :mod:`neurodec.evaluation.param_checks`). Errors are one-line :class:`ConfigError`.
+    """
+    trusted = check_trust_names(trust_modules)
+    _check_entries(steps, where, trusted)  # every name before the first import
+    objs = [
+        _build_object(step, where, f"pipeline[{i}]", "estimator", trusted) for i, step in enumerate(steps)
+    ]
     try:
         return make_pipeline(*objs)
     except (TypeError, ValueError) as exc:
@@ -190,8 +265,18 @@ def _validate(content: Any, where: str) -> None:
                 )
 
 
-def read_pipeline_spec(path: str | os.PathLike) -> PipelineSpec:
-    """Read and validate one pipeline YAML file (nothing is imported yet)."""
+def read_pipeline_spec(path: str | os.PathLike, trust_modules: Iterable[str] | None = None) -> PipelineSpec:
+    """Read and validate one pipeline YAML file (nothing is imported yet).
+
+    Parameters
+    ----------
+    path : path-like
+    trust_modules : list of str | None
+        Modules outside :data:`~neurodec.evaluation.trust.ALLOWED_MODULES` whose
+        estimators the file may use (``--trust-module``). Every ``from`` is checked
+        against them here, on its name.
+    """
+    trusted = check_trust_names(trust_modules)
     path = Path(path)
     where = str(path)
     try:
@@ -205,6 +290,7 @@ def read_pipeline_spec(path: str | os.PathLike) -> PipelineSpec:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
     _validate(content, where)
+    _check_entries(content["pipeline"], f"{where}: pipeline {content['name'].strip()!r}", trusted)
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:12]
     cit = content.get("citations") or []
     return PipelineSpec(
@@ -215,6 +301,7 @@ def read_pipeline_spec(path: str | os.PathLike) -> PipelineSpec:
         param_grid=copy.deepcopy(content.get("param_grid")),
         path=path,
         content_hash=digest,
+        trust_modules=trusted,
     )
 
 
@@ -226,13 +313,17 @@ def _yaml_files(path: Path) -> list[Path]:
     raise DataNotFoundError(f"pipeline path {path} does not exist; give a .yml file or a folder of them")
 
 
-def read_pipeline_specs(path: str | os.PathLike, paradigm: str | None = None) -> list[PipelineSpec]:
+def read_pipeline_specs(
+    path: str | os.PathLike, paradigm: str | None = None, trust_modules: Iterable[str] | None = None
+) -> list[PipelineSpec]:
     """All specs in a file or folder (``*.yml``, ``*.yaml``), sorted by file name.
 
     Parameters
     ----------
     paradigm : str | None
         Keep only pipelines listing this paradigm class name.
+    trust_modules : list of str | None
+        See :func:`read_pipeline_spec`.
 
     Raises
     ------
@@ -242,7 +333,8 @@ def read_pipeline_specs(path: str | os.PathLike, paradigm: str | None = None) ->
     files = _yaml_files(Path(path))
     if not files:
         raise ConfigError(f"no pipeline files (*.yml) in {path}")
-    specs = [read_pipeline_spec(f) for f in files]
+    trusted = check_trust_names(trust_modules)
+    specs = [read_pipeline_spec(f, trusted) for f in files]
     seen: dict[str, Path | None] = {}
     for s in specs:
         if s.name in seen:
@@ -255,9 +347,50 @@ def read_pipeline_specs(path: str | os.PathLike, paradigm: str | None = None) ->
     return specs
 
 
-def load_pipelines(path_or_dir: str | os.PathLike, paradigm: str | None = None) -> dict[str, Pipeline]:
+def build_pipelines(specs: Iterable[PipelineSpec]) -> dict[str, Pipeline]:
+    """``{name: Pipeline}`` for ``specs``, every one checked before any is returned.
+
+    Raises
+    ------
+    ConfigError
+        One spec: its own one-line error. Several: a first line ``"k of n pipelines are
+        invalid"`` then one line per invalid pipeline (file, pipeline, step, reason).
+    """
+    specs = list(specs)
+    built: dict[str, Pipeline] = {}
+    errors: list[ConfigError] = []
+    for spec in specs:
+        try:
+            built[spec.name] = spec.build()
+        except ConfigError as exc:
+            errors.append(exc)
+    if len(specs) == 1 and errors:
+        raise errors[0]
+    if errors:
+        lines = "\n".join(" ".join(str(e).split()) for e in errors)
+        raise ConfigError(
+            f"{len(errors)} of {len(specs)} pipelines are invalid; fix or remove them:\n{lines}"
+        )
+    return built
+
+
+def load_pipelines(
+    path_or_dir: str | os.PathLike, paradigm: str | None = None, trust_modules: Iterable[str] | None = None
+) -> dict[str, Pipeline]:
     """``{name: Pipeline}`` for the YAML files at ``path_or_dir``.
 
     The grids are on :func:`read_pipeline_specs`'s specs (``spec.param_grid``).
+
+    Parameters
+    ----------
+    path_or_dir : path-like
+        A ``.yml`` file or a folder of them.
+    paradigm : str | None
+        Keep only pipelines listing this paradigm class name.
+    trust_modules : list of str | None
+        Modules outside the allow-list (sklearn, pyriemann, neurodec, mne, braindecode,
+        moabb, scipy) whose estimator classes the files may use. Only estimator classes
+        are ever built; anything else is refused before it is imported (see
+        :mod:`neurodec.evaluation.trust`).
     """
-    return {s.name: s.build() for s in read_pipeline_specs(path_or_dir, paradigm)}
+    return build_pipelines(read_pipeline_specs(path_or_dir, paradigm, trust_modules))

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from neurodec.errors import InvalidInputError
+from neurodec.versioning import VersionedStateMixin
 
 __all__ = ["decimate_epochs", "DecimatedEpochs"]
 
@@ -38,7 +39,7 @@ def decimate_epochs(X: np.ndarray, factor: int) -> np.ndarray:
     return trimmed.reshape(X.shape[:-1] + (n_blocks, factor)).mean(axis=-1)
 
 
-class DecimatedEpochs(TransformerMixin, BaseEstimator):
+class DecimatedEpochs(VersionedStateMixin, TransformerMixin, BaseEstimator):
     """Block-average each epoch over time and flatten it to one vector per trial.
 
     Stateless (``fit`` only records the input shape), so the evaluation engine

@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from neurodec.errors import InvalidInputError
+from neurodec.versioning import VersionedStateMixin
 
 __all__ = ["estimate_lag", "shifted_crop", "LatencyAlignment"]
 
@@ -74,7 +75,7 @@ def shifted_crop(X: np.ndarray, start: int, length: int, shift: int = 0) -> np.n
     return np.array(X[..., start + shift : start + shift + length], dtype=np.float64)
 
 
-class LatencyAlignment(TransformerMixin, BaseEstimator):
+class LatencyAlignment(VersionedStateMixin, TransformerMixin, BaseEstimator):
     """Crop each session's epochs at its own stimulus-to-EEG delay (no labels).
 
     ``fit`` aligns the training sessions to each other: the reference is the mean of the

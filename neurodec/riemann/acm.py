@@ -16,14 +16,19 @@ The covariance estimators follow pyRiemann's names and numbers:
 
 ``"lwf"`` and ``"oas"`` shrink towards a scaled identity and are symmetric positive
 definite whenever the trial is not all-constant, even when ``m*C`` exceeds the number of
-samples (PhysionetMI with 64 channels at 160 Hz).
+samples (PhysionetMI with 64 channels at 160 Hz). ``"corr"`` divides by each channel's
+standard deviation, so a flat (constant) channel raises :class:`InvalidDataError` naming it.
+
+:func:`augmented_covariances` computes the memory its arrays need before allocating them
+and raises :class:`InvalidInputError` when that exceeds the memory available.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from neurodec.errors import InvalidInputError, UnknownNameError
+from neurodec.errors import InvalidDataError, InvalidInputError, UnknownNameError
+from neurodec.memory import available_memory, format_bytes
 
 __all__ = [
     "ESTIMATORS",
@@ -31,10 +36,16 @@ __all__ = [
     "covariances",
     "augmented_covariances",
     "check_embedding",
+    "acm_bytes",
+    "check_acm_memory",
 ]
 
 #: Covariance estimators :func:`covariances` knows (pyRiemann's names).
 ESTIMATORS: tuple[str, ...] = ("cov", "scm", "corr", "lwf", "oas")
+
+#: A row whose standard deviation is below this fraction of its largest absolute value is
+#: flat: the rounding left by centring a constant row is ~1e-16 of its value.
+_FLAT_RTOL = 1e-13
 
 
 def check_embedding(order: int, lag: int, n_times: int) -> None:
@@ -124,6 +135,24 @@ def _lwf_shrinkage(Xc: np.ndarray, emp: np.ndarray) -> np.ndarray:
         return np.where(beta == 0, 0.0, beta / np.where(delta == 0, 1.0, delta))
 
 
+def _flat_rows(X: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """``(n_trials, n_rows)`` mask of rows that do not vary (see :data:`_FLAT_RTOL`)."""
+    scale = np.max(np.abs(X), axis=-1)
+    return variances <= (_FLAT_RTOL * scale) ** 2
+
+
+def _flat_error(flat: np.ndarray, n_channels: int) -> InvalidDataError:
+    trials = np.flatnonzero(flat.any(axis=1))
+    channels = sorted({int(r) % n_channels for r in np.flatnonzero(flat.any(axis=0))})
+    shown = ", ".join(str(t) for t in trials[:10]) + (", ..." if len(trials) > 10 else "")
+    return InvalidDataError(
+        f"covariance estimator 'corr' divides by each channel's standard deviation, but "
+        f"channel(s) {channels} are flat (constant) in trial(s) [{shown}] ({len(trials)} of "
+        f"{len(flat)}); drop or interpolate those channels, drop those trials, or use "
+        f"estimator='oas'."
+    )
+
+
 def covariances(X: np.ndarray, estimator: str = "oas") -> np.ndarray:
     """Covariance matrix of every trial, vectorised (pyRiemann's estimator names).
 
@@ -137,7 +166,18 @@ def covariances(X: np.ndarray, estimator: str = "oas") -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_trials, n_channels, n_channels)
+
+    Raises
+    ------
+    InvalidDataError
+        ``"corr"`` and a channel is flat in some trial (its correlations are undefined).
     """
+    return _covariances(X, estimator, np.shape(X)[-2])
+
+
+def _covariances(X: np.ndarray, estimator: str, n_channels: int) -> np.ndarray:
+    """:func:`covariances`; rows of ``X`` are channel ``row % n_channels`` (a delay
+    embedding stacks blocks of ``n_channels`` rows), which is what errors name."""
     if estimator not in ESTIMATORS:
         raise UnknownNameError(
             f"unknown covariance estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}."
@@ -152,7 +192,11 @@ def covariances(X: np.ndarray, estimator: str = "oas") -> np.ndarray:
     if estimator == "scm":
         return emp
     if estimator == "corr":
-        std = np.sqrt(np.diagonal(emp, axis1=-2, axis2=-1))
+        var = np.diagonal(emp, axis1=-2, axis2=-1)
+        flat = _flat_rows(X, var)
+        if flat.any():
+            raise _flat_error(flat, n_channels)
+        std = np.sqrt(var)
         return emp / (std[..., :, None] * std[..., None, :])
     if emp.shape[-1] == 1:  # one feature: sklearn returns the variance, no shrinkage
         return emp
@@ -180,5 +224,44 @@ def augmented_covariances(X: np.ndarray, order: int = 4, lag: int = 5, estimator
     ndarray, shape (n_trials, order * n_channels, order * n_channels)
         Equal to MOABB's ``AugmentedDataset(order, lag)`` followed by pyRiemann's
         ``Covariances(estimator)``.
+
+    Raises
+    ------
+    InvalidInputError
+        The arrays would need more memory than is available (checked before allocating).
+    InvalidDataError
+        ``"corr"`` and a channel is flat in some trial.
     """
-    return covariances(embed(X, order, lag), estimator)
+    X = np.asarray(X)
+    check_embedding(order, lag, X.shape[-1])
+    check_acm_memory(X.shape, order, lag, estimator)
+    return _covariances(embed(X, order, lag), estimator, X.shape[-2])
+
+
+def acm_bytes(shape: tuple[int, ...], order: int, lag: int, estimator: str = "oas") -> int:
+    """Peak bytes :func:`augmented_covariances` allocates for signals of ``shape``.
+
+    The embedded signals and their centred copy (one more for ``"lwf"``), each
+    ``(n, m*C, T - m*lag)``, and three ``(n, m*C, m*C)`` matrices (products, scaled copy,
+    result), in float64.
+    """
+    n, n_channels, n_times = (int(v) for v in shape[-3:]) if len(shape) >= 3 else (1, *shape)
+    d = order * n_channels
+    width = n_times if order == 1 else n_times - order * lag
+    signals = (3 if estimator == "lwf" else 2) * d * width
+    return 8 * n * (signals + 3 * d * d)
+
+
+def check_acm_memory(shape: tuple[int, ...], order: int, lag: int, estimator: str = "oas") -> None:
+    """Raise :class:`InvalidInputError` when :func:`acm_bytes` exceeds the available memory."""
+    need = acm_bytes(shape, order, lag, estimator)
+    have = available_memory()
+    if have is None or need <= have:
+        return
+    n, n_channels = (shape[0], shape[1]) if len(shape) >= 3 else (1, shape[0])
+    d = order * n_channels
+    raise InvalidInputError(
+        f"augmented covariances with order={order} of {n_channels} channels ({n} trials of "
+        f"{d}x{d} matrices) needs {format_bytes(need)} of memory but {format_bytes(have)} is "
+        f"available; lower the order, use fewer channels, or transform fewer trials at a time."
+    )

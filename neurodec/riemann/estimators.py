@@ -21,6 +21,7 @@ from neurodec.errors import InvalidInputError, UnknownNameError
 from neurodec.riemann.acm import ESTIMATORS, augmented_covariances, check_embedding
 from neurodec.riemann.alignment import MEANS, check_covariances, check_domains, recenter
 from neurodec.riemann.selection import METHODS, _select
+from neurodec.versioning import VersionedStateMixin
 
 __all__ = ["AugmentedCovariances", "Recentering", "as_signals"]
 
@@ -114,7 +115,7 @@ def _check_y(y, n: int) -> np.ndarray | None:
     return y
 
 
-class AugmentedCovariances(TransformerMixin, BaseEstimator):
+class AugmentedCovariances(VersionedStateMixin, TransformerMixin, BaseEstimator):
     """Augmented covariance matrices (delay embedding + covariance), vectorised over trials.
 
     Parameters
@@ -267,7 +268,7 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
         return augmented_covariances(X, self.order_, self.lag_, self.estimator)
 
 
-class Recentering(TransformerMixin, BaseEstimator):
+class Recentering(VersionedStateMixin, TransformerMixin, BaseEstimator):
     """Whiten each domain (subject/session) of covariance matrices by its own mean.
 
     Unsupervised: ``fit`` uses no labels and ``transform`` re-centres every domain of the

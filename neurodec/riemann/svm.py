@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neurodec.errors import InvalidInputError, UnknownNameError
 from neurodec.riemann.selection import binary_auc
+from neurodec.versioning import VersionedStateMixin
 
 __all__ = ["TunedSVC", "KERNELS"]
 
@@ -58,7 +59,7 @@ def _fold_score(svc: SVC, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(svc.predict(X) == y))
 
 
-class TunedSVC(ClassifierMixin, BaseEstimator):
+class TunedSVC(VersionedStateMixin, ClassifierMixin, BaseEstimator):
     """Support vector classifier whose ``C`` and kernel are picked by inner cross-validation.
 
     Parameters

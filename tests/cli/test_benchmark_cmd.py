@@ -181,3 +181,83 @@ def test_results_compare_two_pipelines_across_datasets(tmp_path, capsys):
     assert "bad > good" in out
     assert main(["results", str(tmp_path), "plot"]) == 0
     assert (tmp_path / "forest_bad_vs_good.png").exists()
+
+
+def _attack_file(tmp_path, marker):
+    path = tmp_path / "evil.yml"
+    path.write_text(
+        "name: Evil\nparadigms: [LeftRightImagery]\npipeline:\n"
+        f"  - name: system\n    from: os\n    parameters:\n      command: touch {marker}\n"
+        "  - name: LogisticRegression\n    from: sklearn.linear_model\n"
+    )
+    return path
+
+
+def test_pipeline_file_cannot_run_commands(fake_registry, tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    evil = _attack_file(tmp_path, marker)
+    code = main(
+        ["benchmark", "--pipelines", str(evil), "--datasets", "FakeMI", "--results", str(tmp_path / "r")]
+    )
+    assert code == 2 and not marker.exists()
+    err = capsys.readouterr().err
+    assert "module 'os' is not allowed" in err and "--trust-module os" in err and len(err.splitlines()) == 1
+    assert main(["pipelines", str(evil)]) == 2 and not marker.exists()
+    assert "module 'os' is not allowed" in capsys.readouterr().err
+    # trusting the module still refuses a function: it is not an estimator class
+    code = main(
+        [
+            "benchmark",
+            "--pipelines",
+            str(evil),
+            "--trust-module",
+            "os",
+            "--datasets",
+            "FakeMI",
+            "--results",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert code == 2 and not marker.exists()
+    assert "'system' is a function, not a class" in capsys.readouterr().err
+
+
+def test_trust_module_flag_admits_a_third_party_estimator(tmp_path, monkeypatch, capsys):
+    import sys
+
+    (tmp_path / "mylab_steps.py").write_text(
+        "from sklearn.linear_model import LogisticRegression\n\n\n"
+        "class LabLR(LogisticRegression):\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "mylab_steps", raising=False)
+    folder = tmp_path / "pipes"
+    folder.mkdir()
+    (folder / "lab.yml").write_text(
+        "name: Lab\nparadigms: [LeftRightImagery]\npipeline:\n"
+        "  - name: LabLR\n    from: mylab_steps\n    parameters: {C: 0.5}\n"
+    )
+    assert main(["pipelines", str(folder)]) == 2
+    assert "--trust-module mylab_steps" in capsys.readouterr().err
+    assert main(["pipelines", str(folder), "--trust-module", "mylab_steps"]) == 0
+    assert "Lab" in capsys.readouterr().out
+
+
+def test_invalid_pipeline_value_is_one_line_per_pipeline(fake_registry, tmp_path, capsys):
+    folder = tmp_path / "pipes"
+    folder.mkdir()
+    (folder / "good.yml").write_text((PIPES / "TS_LR.yml").read_text())
+    (folder / "bad.yml").write_text(
+        "name: Bad\nparadigms: [LeftRightImagery]\npipeline:\n"
+        "  - name: Covariances\n    from: pyriemann.estimation\n"
+        "  - name: TangentSpace\n    from: pyriemann.tangentspace\n"
+        "  - name: SVC\n    from: sklearn.svm\n    parameters: {C: -1}\n"
+    )
+    out = tmp_path / "r"
+    code = main(["benchmark", "--pipelines", str(folder), "--datasets", "FakeMI", "--results", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and "1 of 2 pipelines are invalid" in lines[0]
+    assert "pipeline 'Bad'" in lines[1] and "pipeline[2] (SVC)" in lines[1] and "'C' parameter" in lines[1]

@@ -72,7 +72,7 @@ pipeline:
             "cannot import module",
         ),
         (GOOD.replace("name: LogisticRegression", "name: NoSuchClass"), "has no 'NoSuchClass'"),
-        (GOOD + "    parameters: {no_such_param: 1}\n", r"pipeline\[0\].*bad parameters"),
+        (GOOD + "    parameters: {no_such_param: 1}\n", r"pipeline\[0\].*unknown parameter 'no_such_param'"),
         (GOOD + "    parameters: [1, 2]\n", "'parameters' must be a mapping"),
         (GOOD + "param_grid: {C: [1, 2]}\n", "param_grid key 'C'"),
         (GOOD + "param_grid: {logisticregression__C: 3}\n", "non-empty lists"),
@@ -134,3 +134,74 @@ def test_bundled_pipelines_load_and_share_their_heads():
         acm = steps.get("augmentedcovariances")
         if acm is not None:  # fixed embedding: shared; "auto": chosen per training fold
             assert (key is not None) == (acm.order != "auto" and acm.lag != "auto"), name
+
+
+COV_TS_SVC = """
+name: {name}
+paradigms: [LeftRightImagery]
+pipeline:
+  - name: Covariances
+    from: pyriemann.estimation
+    parameters: {{{cov}}}
+  - name: TangentSpace
+    from: pyriemann.tangentspace
+  - name: SVC
+    from: sklearn.svm
+    parameters: {{{svc}}}
+{grid}"""
+
+
+def _cov_ts_svc(tmp_path, name="P", cov="estimator: oas", svc="C: 1.0", grid=""):
+    return _write(tmp_path, COV_TS_SVC.format(name=name, cov=cov, svc=svc, grid=grid), f"{name}.yml")
+
+
+def test_parameter_typo_is_refused_with_close_names(tmp_path):
+    # pyriemann's Covariances takes **kwds: the typo was accepted, dropped by clone, and
+    # the run silently used the default estimator ("scm")
+    path = _cov_ts_svc(tmp_path, cov="estimatorr: oas")
+    with pytest.raises(ConfigError) as info:
+        load_pipelines(path)
+    msg = str(info.value)
+    assert "\n" not in msg
+    for part in (str(path), "pipeline 'P'", r"pipeline[0] (Covariances)", "'estimatorr'", "'estimator'"):
+        assert part in msg, (part, msg)
+    path = _cov_ts_svc(tmp_path, svc="kernal: linear")
+    with pytest.raises(ConfigError, match=r"pipeline\[2\] \(SVC\): unknown parameter 'kernal'.*'kernel'"):
+        load_pipelines(path)
+
+
+def test_invalid_value_is_refused_with_sklearns_message(tmp_path):
+    path = _cov_ts_svc(tmp_path, svc="C: -1")
+    with pytest.raises(ConfigError) as info:
+        load_pipelines(path)
+    msg = str(info.value)
+    assert "\n" not in msg and "pipeline 'P'" in msg and "pipeline[2] (SVC)" in msg
+    assert "The 'C' parameter of SVC must be a float in the range (0.0, inf]. Got -1 instead." in msg
+
+
+@pytest.mark.parametrize(
+    "grid, match",
+    [
+        ("param_grid: {svc__CC: [1, 2]}", r"param_grid key 'svc__CC'.*'svc__C'"),
+        ("param_grid: {svc__C: [1, -2]}", r"param_grid svc__C=-2: .*The 'C' parameter of SVC"),
+    ],
+)
+def test_param_grid_names_and_values_are_checked(tmp_path, grid, match):
+    with pytest.raises(ConfigError, match=match):
+        load_pipelines(_cov_ts_svc(tmp_path, grid=grid))
+
+
+def test_benchmark_refuses_up_front_naming_every_bad_pipeline(tmp_path, fake_dataset):
+    from neurodec.evaluation.benchmark import run_benchmark
+
+    _cov_ts_svc(tmp_path, name="Good")
+    _cov_ts_svc(tmp_path, name="BadValue", svc="C: -1")
+    _cov_ts_svc(tmp_path, name="Typo", cov="estimatorr: oas")
+    with pytest.raises(ConfigError) as info:
+        run_benchmark(tmp_path, [fake_dataset], results=tmp_path / "r", progress=False)
+    lines = str(info.value).splitlines()
+    assert "2 of 3 pipelines are invalid" in lines[0]
+    assert len(lines) == 3
+    assert "pipeline 'BadValue'" in lines[1] and "The 'C' parameter of SVC" in lines[1]
+    assert "pipeline 'Typo'" in lines[2] and "'estimatorr'" in lines[2]
+    assert not (tmp_path / "r").exists()  # nothing was run

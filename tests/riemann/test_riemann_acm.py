@@ -57,3 +57,56 @@ def test_unknown_estimator_lists_names(signals):
 def test_bad_order_or_lag(signals, order, lag):
     with pytest.raises(InvalidInputError):
         augmented_covariances(signals, order, lag)
+
+
+def test_corr_with_a_flat_channel_names_it(signals):
+    from neurodec.errors import InvalidDataError
+
+    X = signals.copy()
+    X[:, 2] = 3.7  # constant (a disconnected electrode)
+    X[4, 0] = 0.0  # flat in one trial only
+    with pytest.raises(InvalidDataError, match=r"channel\(s\) \[0, 2\].*trial\(s\) \[0, 1, 2") as info:
+        covariances(X, "corr")
+    assert "\n" not in str(info.value)
+    # with an embedding the message names the input channels, not the embedded rows
+    with pytest.raises(InvalidDataError, match=r"channel\(s\) \[0, 2\]"):
+        augmented_covariances(X, 3, 4, "corr")
+    # a channel flat only in a delayed block's window is still found
+    Y = signals.copy()
+    Y[:, 1, :20] = 1.0  # order 2, lag 50: the first block is samples 0-19
+    with pytest.raises(InvalidDataError, match=r"channel\(s\) \[1\]"):
+        augmented_covariances(Y, 2, 50, "corr")
+    assert np.all(np.isfinite(augmented_covariances(Y, 2, 5, "corr")))
+    for est in ("oas", "lwf", "scm", "cov"):  # only the correlation divides by the deviation
+        assert np.all(np.isfinite(covariances(X, est)))
+
+
+def test_estimator_with_corr_and_flat_channel(signals):
+    from neurodec.errors import InvalidDataError
+    from neurodec.riemann import AugmentedCovariances
+
+    X = signals.copy()
+    X[:, 1] = 0.0
+    est = AugmentedCovariances(order=2, lag=3, estimator="corr").fit(X)
+    with pytest.raises(InvalidDataError, match=r"channel\(s\) \[1\]"):
+        est.transform(X)
+
+
+def test_acm_too_large_for_memory_is_refused_before_allocating():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 64, 1002))  # 26 MB of input
+    # order 1000 x 64 channels: 50 matrices of 64000 x 64000 (1.6 TB)
+    with pytest.raises(InvalidInputError, match=r"needs .* GiB .* available.*lower the order") as info:
+        augmented_covariances(X, 1000, 1, "oas")
+    assert "order=1000" in str(info.value) and "64 channels" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_memory_check_uses_available_memory(monkeypatch, signals):
+    import neurodec.riemann.acm as acm
+
+    monkeypatch.setattr(acm, "available_memory", lambda: 1000)
+    with pytest.raises(InvalidInputError, match="available"):
+        augmented_covariances(signals, 2, 3)
+    monkeypatch.setattr(acm, "available_memory", lambda: 2**40)
+    assert augmented_covariances(signals, 2, 3).shape == (12, 10, 10)
