@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from moabb.datasets.base import BaseDataset
 
 from neurodec.errors import DataNotFoundError, InvalidInputError
@@ -19,29 +22,72 @@ from neurodec.errors import DataNotFoundError, InvalidInputError
 __all__ = ["NeurodecDataset", "check_subjects"]
 
 
+def _as_subject(value: Any) -> int | None:
+    """``value`` as a subject number, or ``None`` when it is not a whole number.
+
+    Python and NumPy integers pass; floats with an integral value (``1.0``, e.g.
+    from a float array or a CSV column) become ints. Booleans, strings and
+    fractional numbers are refused.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
 def check_subjects(dataset: BaseDataset, subjects: Any) -> list[int]:
     """Validate a subject selection against ``dataset.subject_list``.
 
-    ``None`` means every subject. Raises :class:`InvalidInputError` naming the
-    subjects that do not exist and the valid range.
+    The one check of a ``subjects`` argument, used by the datasets and the
+    paradigms. ``None`` means every subject; a single number means that subject.
+    Subject numbers must be whole numbers: integral floats (``1.0``) are accepted
+    and returned as ``int``; ``1.5``, ``"1"`` or ``True`` are refused. A subject
+    listed twice is refused rather than silently de-duplicated (reading it twice
+    would duplicate its trials, dropping one copy would hide the mistake).
+
+    Returns
+    -------
+    list of int
+        The subjects, in the order given, as Python ints.
+
+    Raises
+    ------
+    InvalidInputError
+        Not a list of whole numbers, a duplicate, or a subject that does not exist
+        (the message names it and the valid range).
     """
     available = list(dataset.subject_list)
     if subjects is None:
         return available
-    if isinstance(subjects, (int, str)):
+    if isinstance(subjects, (numbers.Number, str, bytes)):
         subjects = [subjects]
     try:
-        subjects = list(subjects)
+        given = list(subjects)
     except TypeError:
         raise InvalidInputError(f"subjects must be a list of subject numbers, got {subjects!r}") from None
-    bad = [s for s in subjects if s not in available]
+    converted = [_as_subject(s) for s in given]
+    bad_type = [s for s, c in zip(given, converted) if c is None]
+    if bad_type:
+        raise InvalidInputError(
+            f"{dataset.code}: subjects must be whole numbers (e.g. [1, 2]), got {bad_type!r} in {given!r}"
+        )
+    repeated = sorted({s for s in converted if converted.count(s) > 1})
+    if repeated:
+        raise InvalidInputError(
+            f"{dataset.code}: subject(s) {repeated} are listed more than once in subjects={given!r}; "
+            "list each subject once (their trials would otherwise be returned twice)"
+        )
+    bad = [s for s in converted if s not in available]
     if bad:
         lo, hi = min(available), max(available)
         raise InvalidInputError(
             f"{dataset.code}: subject(s) {bad} do not exist; this dataset has "
             f"{len(available)} subjects ({lo}..{hi}). Pass subjects from that range."
         )
-    return subjects
+    return converted
 
 
 class NeurodecDataset(BaseDataset):
