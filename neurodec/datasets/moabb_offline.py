@@ -52,9 +52,14 @@ class NetworkBlockedError(DataNotFoundError):
 
 
 _guard_state = threading.local()
-_guard_lock = threading.Lock()
+#: Guards everything below: the socket patches, the environment variables and their counts.
+_guard_lock = threading.Condition(threading.Lock())
 _guard_users = 0
 _originals: dict[str, Any] = {}
+#: Environment variable -> [value set while in use, number of users inside].
+_env_users: dict[str, list] = {}
+#: Environment variable -> its value before the first user entered (None: unset).
+_env_saved: dict[str, str | None] = {}
 
 
 def _blocked(*args: Any, **kwargs: Any) -> None:
@@ -79,37 +84,100 @@ def _guarded(name: str):
 
 
 def _install_guard() -> None:
+    """Patch the socket functions if nobody is inside yet (call with ``_guard_lock`` held)."""
     global _guard_users
-    with _guard_lock:
-        if _guard_users == 0:
-            _originals["connect"] = socket.socket.connect
-            _originals["connect_ex"] = socket.socket.connect_ex
-            _originals["getaddrinfo"] = socket.getaddrinfo
-            socket.socket.connect = _guarded("connect")  # type: ignore[method-assign]
-            socket.socket.connect_ex = _guarded("connect_ex")  # type: ignore[method-assign]
-            socket.getaddrinfo = _guarded("getaddrinfo")  # type: ignore[assignment]
-        _guard_users += 1
+    if _guard_users == 0:
+        _originals["connect"] = socket.socket.connect
+        _originals["connect_ex"] = socket.socket.connect_ex
+        _originals["getaddrinfo"] = socket.getaddrinfo
+        socket.socket.connect = _guarded("connect")  # type: ignore[method-assign]
+        socket.socket.connect_ex = _guarded("connect_ex")  # type: ignore[method-assign]
+        socket.getaddrinfo = _guarded("getaddrinfo")  # type: ignore[assignment]
+    _guard_users += 1
 
 
 def _remove_guard() -> None:
+    """Restore the socket functions when the last user leaves (call with ``_guard_lock`` held)."""
     global _guard_users
+    _guard_users -= 1
+    if _guard_users == 0:
+        socket.socket.connect = _originals["connect"]  # type: ignore[method-assign]
+        socket.socket.connect_ex = _originals["connect_ex"]  # type: ignore[method-assign]
+        socket.getaddrinfo = _originals["getaddrinfo"]  # type: ignore[assignment]
+
+
+def _env_conflicts(env: dict[str, str]) -> list[str]:
+    return [key for key, value in env.items() if key in _env_users and _env_users[key][0] != value]
+
+
+def _enter(env: dict[str, str]) -> None:
+    """Count one more user of ``env`` and of the network guard.
+
+    The first user of a variable saves its value and sets it; later users with the
+    same value only count. A user needing another value for a variable in use
+    (two data roots for one dataset family at once) waits until it is released.
+    """
+    held = getattr(_guard_state, "env", None)
+    if held is None:
+        held = _guard_state.env = {}
     with _guard_lock:
-        _guard_users -= 1
-        if _guard_users == 0:
-            socket.socket.connect = _originals["connect"]  # type: ignore[method-assign]
-            socket.socket.connect_ex = _originals["connect_ex"]  # type: ignore[method-assign]
-            socket.getaddrinfo = _originals["getaddrinfo"]  # type: ignore[assignment]
+        while _env_conflicts(env):
+            mine = [key for key in _env_conflicts(env) if held.get(key)]
+            if mine:
+                raise InvalidInputError(
+                    f"offline mode: this thread is already reading with {mine[0]}="
+                    f"{_env_users[mine[0]][0]!r} and now asks for {env[mine[0]]!r}; read one data "
+                    "root of a dataset at a time (nested reads from two roots are not supported)"
+                )
+            _guard_lock.wait()
+        for key, value in env.items():
+            if key in _env_users:
+                _env_users[key][1] += 1
+            else:
+                _env_saved[key] = os.environ.get(key)
+                os.environ[key] = value
+                _env_users[key] = [value, 1]
+            held[key] = held.get(key, 0) + 1
+        _install_guard()
+    _guard_state.depth = getattr(_guard_state, "depth", 0) + 1
+
+
+def _exit(env: dict[str, str]) -> None:
+    """Count one user less; the last one restores the environment and the socket functions."""
+    _guard_state.depth -= 1
+    held = _guard_state.env
+    with _guard_lock:
+        _remove_guard()
+        for key in env:
+            held[key] -= 1
+            if not held[key]:
+                del held[key]
+            _env_users[key][1] -= 1
+            if _env_users[key][1] == 0:
+                del _env_users[key]
+                value = _env_saved.pop(key)
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        _guard_lock.notify_all()
 
 
 @contextlib.contextmanager
 def offline_moabb(folder: Path, mne_sign: str) -> Iterator[None]:
     """Let MOABB read ``folder`` as its dataset path, with the network blocked.
 
-    For the duration of the block, in this process: ``MOABB_DOWNLOAD_PROVIDER`` is
-    ``upstream`` (MOABB skips NEMAR), ``MNE_DATASETS_<SIGN>_PATH`` is ``folder`` (so
-    MOABB neither asks for nor writes an MNE config), and socket connections and
-    DNS lookups made from **this thread** raise :class:`NetworkBlockedError`.
-    Other threads are not affected.
+    While any caller is inside the block, in this process: ``MOABB_DOWNLOAD_PROVIDER``
+    is ``upstream`` (MOABB skips NEMAR), ``MNE_DATASETS_<SIGN>_PATH`` is ``folder`` (so
+    MOABB neither asks for nor writes an MNE config), and socket connections and DNS
+    lookups made from a thread that is inside raise :class:`NetworkBlockedError`;
+    other threads are not affected.
+
+    Safe to use from several threads at once (paradigms read subjects in threads):
+    users are counted under one lock, the first to enter sets the variables and
+    patches the socket functions, the last to leave restores what was there before.
+    A thread that needs another ``folder`` for the same ``mne_sign`` waits until
+    the variable is free.
 
     Parameters
     ----------
@@ -122,20 +190,11 @@ def offline_moabb(folder: Path, mne_sign: str) -> Iterator[None]:
         "MOABB_DOWNLOAD_PROVIDER": "upstream",
         f"MNE_DATASETS_{mne_sign.upper()}_PATH": str(folder),
     }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    _install_guard()
-    _guard_state.depth = getattr(_guard_state, "depth", 0) + 1
+    _enter(env)
     try:
         yield
     finally:
-        _guard_state.depth -= 1
-        _remove_guard()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _exit(env)
 
 
 # --------------------------------------------------------------------------- shared behaviour
