@@ -8,7 +8,9 @@ checks them before reading, and has a stable fingerprint used in cache keys.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import logging
 import math
 import numbers
 from pathlib import Path
@@ -17,9 +19,12 @@ from typing import Any
 import numpy as np
 from moabb.datasets.base import BaseDataset
 
-from neurodec.errors import DataNotFoundError, InvalidInputError
+from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError
+from neurodec.io.integrity import check_file
 
 __all__ = ["NeurodecDataset", "check_subjects"]
+
+logger = logging.getLogger(__name__)
 
 
 def _as_subject(value: Any) -> int | None:
@@ -100,35 +105,107 @@ class NeurodecDataset(BaseDataset):
     """
 
     data_root: Path | None = None
+    #: Read a subject even when some of its run files are missing (a logged warning,
+    #: and paradigms add an ``incomplete_session`` metadata column). Datasets that
+    #: know their runs take it as an option; otherwise a missing file is an error.
+    allow_missing_runs: bool = False
 
     def expected_files(self, subject: int) -> list[Path]:
         """Files that must exist locally to read ``subject`` (empty for generated data)."""
         return []
 
-    def local_subjects(self) -> list[int]:
-        """Subjects of ``subject_list`` whose expected files are all present."""
-        return [s for s in self.subject_list if all(Path(p).is_file() for p in self.expected_files(s))]
+    def missing_runs(self, subject: int) -> dict[str, int]:
+        """Number of missing run files per session of ``subject`` (only sessions missing some).
 
-    def check_local(self, subject: int) -> None:
-        """Raise :class:`DataNotFoundError` if any expected file of ``subject`` is missing."""
-        missing = [p for p in self.expected_files(subject) if not Path(p).is_file()]
-        if missing:
-            shown = "\n  ".join(str(p) for p in missing[:10])
-            more = f"\n  ... and {len(missing) - 10} more" if len(missing) > 10 else ""
-            raise DataNotFoundError(
-                f"{self.code}: {len(missing)} file(s) of subject {subject} are missing:\n  "
-                f"{shown}{more}\nPut the dataset in its native layout under the data root "
-                f"({self.data_root}), or point data_root= / NEURODEC_DATA at the folder that "
-                f"holds a '{Path(self.data_root).name if self.data_root else self.code}' subfolder. "
-                "Nothing is downloaded in offline mode."
+        Datasets with ``allow_missing_runs`` override this; by default nothing is
+        read when a file is missing, so this is empty.
+        """
+        return {}
+
+    def local_subjects(self) -> list[int]:
+        """Subjects of ``subject_list`` that :meth:`check_local` accepts.
+
+        Their files are all present (or, with ``allow_missing_runs``, at least one
+        run) and pass :func:`neurodec.io.integrity.check_file`: a subject with a
+        truncated or corrupt file is not local.
+        """
+        local = []
+        for subject in self.subject_list:
+            try:
+                self.check_local(subject)
+            except (DataNotFoundError, InvalidDataError) as exc:
+                logger.debug("%s subject %s is not local: %s", self.code, subject, exc)
+                continue
+            local.append(subject)
+        return local
+
+    def check_local(self, subject: int) -> list[Path]:
+        """Check every file ``subject`` needs, before anything is read.
+
+        Each expected file must exist and pass :func:`neurodec.io.integrity.check_file`,
+        the check :func:`neurodec.io.read_recording` applies (e.g. an EDF file shorter
+        than its header promises is refused).
+
+        Returns
+        -------
+        list of Path
+            Missing run files that ``allow_missing_runs=True`` lets through (empty
+            otherwise).
+
+        Raises
+        ------
+        DataNotFoundError
+            A file is missing (the message names it), unless ``allow_missing_runs``
+            is set and at least one file of the subject is there.
+        InvalidDataError
+            A file is empty, truncated or corrupt (the message names it).
+        """
+        expected = [Path(p) for p in self.expected_files(subject)]
+        missing = [p for p in expected if not p.is_file()]
+        if missing and not (self.allow_missing_runs and len(missing) < len(expected)):
+            raise self._missing_error(subject, missing)
+        bad = []
+        for path in expected:
+            if path in missing:
+                continue
+            try:
+                check_file(path)
+            except (DataNotFoundError, InvalidDataError) as exc:
+                bad.append(str(exc))
+        if bad:
+            shown = "\n  ".join(bad[:10])
+            more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+            raise InvalidDataError(
+                f"{self.code}: {len(bad)} file(s) of subject {subject} cannot be used:\n  {shown}{more}\n"
+                "Nothing of this subject is read. Restore the file(s) from the dataset's source "
+                "(compare sizes/checksums with its MANIFEST)."
             )
+        return missing
+
+    def _missing_error(self, subject: int, missing: list[Path]) -> DataNotFoundError:
+        """The error for missing files of ``subject`` (override for a dataset-specific hint)."""
+        shown = "\n  ".join(str(p) for p in missing[:10])
+        more = f"\n  ... and {len(missing) - 10} more" if len(missing) > 10 else ""
+        allow = (
+            " To read the runs that are there, create the dataset with allow_missing_runs=True."
+            if "allow_missing_runs" in inspect.signature(type(self).__init__).parameters
+            else ""
+        )
+        return DataNotFoundError(
+            f"{self.code}: {len(missing)} file(s) of subject {subject} are missing:\n  "
+            f"{shown}{more}\nPut the dataset in its native layout under the data root "
+            f"({self.data_root}), or point data_root= / NEURODEC_DATA at the folder that "
+            f"holds a '{Path(self.data_root).name if self.data_root else self.code}' subfolder. "
+            f"Nothing is downloaded in offline mode.{allow}"
+        )
 
     def get_data(self, subjects=None, cache_config=None, process_pipeline=None, n_jobs=1):
         """MOABB's ``get_data``, after validating ``subjects`` and checking local files.
 
         Every requested subject is checked with :func:`check_subjects`
-        (:class:`InvalidInputError`) and :meth:`check_local` (:class:`DataNotFoundError`)
-        *before* any file is read, so a bad request fails at once.
+        (:class:`InvalidInputError`) and :meth:`check_local` (:class:`DataNotFoundError`
+        for a missing file, :class:`InvalidDataError` for a truncated one) *before* any
+        file is read, so a bad request fails at once.
 
         Returns
         -------
@@ -149,21 +226,26 @@ class NeurodecDataset(BaseDataset):
         """MOABB's ``data_path``: the local files of ``subject`` (checked, never downloaded)."""
         check_subjects(self, [subject])
         self.check_local(subject)
-        return [str(p) for p in self.expected_files(subject)]
+        return [str(p) for p in self.expected_files(subject) if Path(p).is_file()]
 
     def fingerprint_params(self) -> dict[str, Any]:
         """Options that change the data this dataset returns (override to add more)."""
         return {}
 
     def fingerprint(self) -> str:
-        """Stable hash of the dataset's identity, options and local file sizes/mtimes."""
+        """Stable hash of the dataset's identity, options and local files.
+
+        Each present file enters with its path, size and modification time (ns), so
+        a file that is truncated, rewritten or deleted gives a new fingerprint and the
+        epoch cache does not serve epochs computed from the old content.
+        """
         files = []
         for subject in self.subject_list:
             for p in self.expected_files(subject):
                 p = Path(p)
                 if p.is_file():
                     st = p.stat()
-                    files.append((str(p), st.st_size, int(st.st_mtime)))
+                    files.append((str(p), st.st_size, st.st_mtime_ns))
         payload = {
             "class": type(self).__name__,
             "code": self.code,

@@ -16,6 +16,7 @@ interval, channel handling and ``_get_single_subject_data`` are MOABB's) and add
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -225,8 +226,8 @@ class OfflineMoabbDataset(NeurodecDataset):
         """MOABB's ``get_data`` from local files only.
 
         Subjects are validated (:class:`InvalidInputError`) and all their files
-        checked (:class:`DataNotFoundError` naming the missing paths) before any
-        file is read.
+        checked (:class:`DataNotFoundError` naming the missing paths,
+        :class:`InvalidDataError` naming truncated ones) before any file is read.
 
         Returns
         -------
@@ -294,17 +295,23 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
         Also read the executed runs (3, 7, 11; with ``include_feet`` also 5, 9, 13).
     include_feet : bool
         Also read the both-fists/feet runs (6, 10, 14 imagined). MOABB always reads
-        them; the offline copy in ``../shared/data`` does not hold them, so the
-        default is ``False`` (MOABB's ``feet_runs = []``). Left/right imagery
+        them; the default here is ``False`` (MOABB's ``feet_runs = []``) so that a
+        copy holding only the left/right runs is complete. Left/right imagery
         arrays are identical either way, since those runs hold no left/right events.
+    allow_missing_runs : bool
+        ``False`` (default): a subject with a missing run file is not read
+        (:class:`DataNotFoundError` naming the file). ``True``: its other runs are
+        read, a warning names the missing files, run names keep their place in
+        MOABB's order (run ``"2"`` is always the third run), and paradigms add an
+        ``incomplete_session`` metadata column.
     subjects, sessions : list, optional
         Passed to MOABB (``selected_subjects`` / ``selected_sessions``).
 
     Notes
     -----
     ``subject_list`` is MOABB's full 1..109; :meth:`local_subjects` lists the ones on
-    disk. A request needing absent runs fails before reading with a message
-    naming the runs and files.
+    disk with intact files. A request needing absent runs fails before reading with
+    a message naming the runs and files.
     """
 
     name = "PhysionetMI"
@@ -318,6 +325,7 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
         imagined: bool = True,
         executed: bool = False,
         include_feet: bool = False,
+        allow_missing_runs: bool = False,
         subjects: list[int] | None = None,
         sessions: list[str] | None = None,
     ) -> None:
@@ -328,6 +336,7 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
             )
         super().__init__(imagined=imagined, executed=executed, subjects=subjects, sessions=sessions)
         self.include_feet = include_feet
+        self.allow_missing_runs = bool(allow_missing_runs)
         if not include_feet:
             self.feet_runs = []
         self._set_data_root(data_root)
@@ -344,26 +353,53 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
     def expected_files(self, subject: int) -> list[Path]:
         return [self.run_file(subject, run) for run in self.runs]
 
-    def check_local(self, subject: int) -> None:
-        missing = [r for r in self.runs if not self.run_file(subject, r).is_file()]
-        if not missing:
-            return
-        present = [r for r in self.runs if r not in missing]
-        kinds = sorted({_physionet_run_label(r) for r in missing})
-        paths = "\n  ".join(str(self.run_file(subject, r)) for r in missing)
-        advice = (
-            "The offline copy in ../shared/data holds only runs 4, 8, 12 (imagined left/right "
-            "fist) of subjects 1-20: use imagined=True, executed=False, include_feet=False "
-            "(the defaults) to read just those"
-        )
-        if not present and subject not in range(1, 21):
-            advice += f", and subjects 1-20 (subject {subject} is not there)"
-        raise DataNotFoundError(
-            f"PhysionetMI subject {subject}: this request needs runs {missing} "
+    def missing_runs(self, subject: int) -> dict[str, int]:
+        n = sum(not self.run_file(subject, r).is_file() for r in self.runs)
+        return {"0": n} if n else {}
+
+    def _missing_error(self, subject: int, missing: list[Path]) -> DataNotFoundError:
+        absent = [r for r in self.runs if self.run_file(subject, r) in missing]
+        present = [r for r in self.runs if r not in absent]
+        kinds = sorted({_physionet_run_label(r) for r in absent})
+        paths = "\n  ".join(str(self.run_file(subject, r)) for r in absent)
+        defaults = "the defaults imagined=True, executed=False, include_feet=False read runs 4, 8, 12"
+        if present:
+            advice = (
+                f"Runs {present} of subject {subject} are on disk: choose options that read only runs "
+                f"you have ({defaults}), or pass allow_missing_runs=True to read the runs that are there"
+            )
+        else:
+            advice = (
+                f"No run of subject {subject} is on disk; dataset.local_subjects() lists the subjects "
+                f"that are ({defaults})"
+            )
+        return DataNotFoundError(
+            f"PhysionetMI subject {subject}: this request needs runs {absent} "
             f"({'; '.join(kinds)}) which are not on disk under {self.data_root}:\n  {paths}\n"
             f"{advice}. Otherwise put those EDF files in that layout. Nothing is downloaded "
             "in offline mode."
         )
+
+    def _get_single_subject_data(self, subject: int) -> dict:
+        missing = self.check_local(subject)
+        if not missing:
+            return super()._get_single_subject_data(subject)
+        # allow_missing_runs: MOABB reads the runs that are there (on a copy, so other
+        # threads keep this object's run lists) and its run names are put back in
+        # their place among all runs.
+        absent = [r for r in self.runs if self.run_file(subject, r) in missing]
+        logger.warning(
+            "PhysionetMI subject %s: run(s) %s missing, read without them (allow_missing_runs=True): %s",
+            subject,
+            absent,
+            ", ".join(str(p) for p in missing),
+        )
+        view = copy.copy(self)
+        view.hand_runs = [r for r in self.hand_runs if r not in absent]
+        view.feet_runs = [r for r in self.feet_runs if r not in absent]
+        place = [str(self.runs.index(r)) for r in view.runs]
+        data = super(PhysionetMI, view)._get_single_subject_data(subject)
+        return {session: {place[int(k)]: raw for k, raw in runs.items()} for session, runs in data.items()}
 
     def _load_data(self, subject, runs, path=None, force_update=False, verbose=None):
         """Local paths of the given runs (MOABB's downloader is never used)."""
