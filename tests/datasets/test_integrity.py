@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,12 @@ import pytest
 from neurodec import paradigms as nd
 from neurodec.cli import main
 from neurodec.datasets import get_dataset
+from neurodec.datasets.descriptors import load_descriptor
 from neurodec.datasets.eegnotebooks import EEGNotebooks_VisualP300
 from neurodec.datasets.moabb_offline import PhysionetMI
-from neurodec.errors import DataNotFoundError, InvalidDataError
+from neurodec.errors import ConfigError, DataNotFoundError, InvalidDataError
 from tests.datasets._muse_factory import HEADER_2018, muse_rows, muse_text, write_muse
+from tests.datasets.test_registry import _good, _write
 
 PHYS = "PhysionetMI/MNE-eegbci-data/files/eegmmidb/1.0.0"
 MUSE = "EEGNotebooks_VisualP300"
@@ -194,3 +197,18 @@ def test_descriptor_run_files_match_the_session_counts():
     runs = desc.extra["run_files"]
     assert {s: len(f) for s, f in runs.items()} == desc.sessions
     assert sum(len(stems) for f in runs.values() for stems in f.values()) == 45  # MANIFEST
+
+
+@pytest.mark.parametrize(
+    ("run_files", "problem"),
+    [
+        ({99: {"session1": ["data_x"]}}, "names subject 99, which is not in 'subjects'"),
+        ({1: {"session1": ["data_x"]}}, "subject 1: lists 1 session folder(s) but 'sessions' says 5"),
+        ({1: {"session1": []}}, "subject 1: must map session folders to lists of file stems"),
+    ],
+)
+def test_descriptor_run_files_are_validated(tmp_path, run_files, problem):
+    content = _good()
+    content["run_files"] = run_files
+    with pytest.raises(ConfigError, match=re.escape(f"key 'run_files' {problem}")):
+        load_descriptor(_write(tmp_path, content))
