@@ -162,7 +162,7 @@ class NeurodecDataset(BaseDataset):
         """
         expected = [Path(p) for p in self.expected_files(subject)]
         missing = [p for p in expected if not p.is_file()]
-        if missing and not (self.allow_missing_runs and len(missing) < len(expected)):
+        if missing and not self._missing_allowed(subject, expected, missing):
             raise self._missing_error(subject, missing)
         bad = []
         for path in expected:
@@ -181,6 +181,10 @@ class NeurodecDataset(BaseDataset):
                 "(compare sizes/checksums with its MANIFEST)."
             )
         return missing
+
+    def _missing_allowed(self, subject: int, expected: list[Path], missing: list[Path]) -> bool:
+        """Whether ``subject`` may be read without ``missing``: ``allow_missing_runs`` and a run left."""
+        return self.allow_missing_runs and len(missing) < len(expected)
 
     def _missing_error(self, subject: int, missing: list[Path]) -> DataNotFoundError:
         """The error for missing files of ``subject`` (override for a dataset-specific hint)."""

@@ -90,7 +90,8 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
         stops the subject from being read (:class:`DataNotFoundError` naming it).
         ``True``: the runs that are there are read, a warning names the missing
         ones, and paradigms add an ``incomplete_session`` metadata column. Every
-        session still needs at least one run.
+        session still needs at least one run file (files the descriptor does not
+        list are read too, with a warning).
     subjects, sessions : list, optional
         MOABB's ``selected_subjects`` / ``selected_sessions``.
 
@@ -184,6 +185,10 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
                 f"{[f.name for f in found]}. Restore the missing session folders."
             )
         return super().check_local(subject)
+
+    def _missing_allowed(self, subject: int, expected: list[Path], missing: list[Path]) -> bool:
+        # check_local has seen a run file in every session folder (listed or not)
+        return self.allow_missing_runs
 
     def _unlisted_runs(self, subject: int) -> list[Path]:
         """Run files on disk that the descriptor's ``run_files`` does not list."""
