@@ -44,6 +44,7 @@ _OPTIONAL: dict[str, tuple[type, ...]] = {
     "runs": (str, int, dict),
     "notes": (str, list),
     "local_subjects": (list, str),
+    "run_files": (dict,),
 }
 _PARADIGMS = {"imagery", "p300", "ssvep", "rstate", "cvep"}
 
@@ -81,7 +82,9 @@ class DatasetDescriptor:
     layout : str
         Where the files are expected under ``<data_root>/<name>``.
     extra : dict
-        Optional keys (``description``, ``runs``, ``notes``, ``local_subjects``).
+        Optional keys (``description``, ``runs``, ``notes``, ``local_subjects``,
+        ``run_files``: ``{subject: {session folder: [file stems]}}``, the run files
+        the complete dataset holds, checked by datasets that support it).
     path : Path or None
         The YAML file this came from.
     """
@@ -220,6 +223,8 @@ def parse_descriptor(content: Any, source: str = "<descriptor>") -> DatasetDescr
         raise _fail(source, "name", f"is {name!r} but the file is named {stem!r}.yml; make them equal")
 
     extra = {k: content[k] for k in _OPTIONAL if k in content}
+    if "run_files" in extra:
+        extra["run_files"] = _parse_run_files(source, extra["run_files"], sessions)
     return DatasetDescriptor(
         name=name,
         code=content["code"],
@@ -238,6 +243,34 @@ def parse_descriptor(content: Any, source: str = "<descriptor>") -> DatasetDescr
         extra=extra,
         path=Path(source) if source != "<descriptor>" else None,
     )
+
+
+def _parse_run_files(source: str, value: dict, sessions: dict[int, int]) -> dict[int, dict[str, list[str]]]:
+    """``run_files``: for each subject, one list of run-file stems per session folder."""
+    out: dict[int, dict[str, list[str]]] = {}
+    for subject, folders in value.items():
+        if subject not in sessions:
+            raise _fail(source, "run_files", f"names subject {subject!r}, which is not in 'subjects'")
+        if (
+            not isinstance(folders, dict)
+            or not all(isinstance(f, str) for f in folders)
+            or not all(
+                isinstance(stems, list) and stems and all(isinstance(x, str) for x in stems)
+                for stems in folders.values()
+            )
+        ):
+            raise _fail(
+                source, "run_files", f"subject {subject}: must map session folders to lists of file stems"
+            )
+        if len(folders) != sessions[subject]:
+            raise _fail(
+                source,
+                "run_files",
+                f"subject {subject}: lists {len(folders)} session folder(s) but 'sessions' says "
+                f"{sessions[subject]}",
+            )
+        out[int(subject)] = {str(f): list(stems) for f, stems in folders.items()}
+    return out
 
 
 def load_descriptor(path: str | os.PathLike) -> DatasetDescriptor:

@@ -7,7 +7,10 @@ The dataset's facts (subjects, sessions, events, interval, ...) come from
 :func:`neurodec.io.muse.read_muse_csv`.
 
 Sessions are named ``"0"``, ``"1"``, ``"2"`` in date order and runs ``"0"``, ``"1"``, ...
-in file order (the file names hold the UTC start time).
+in file order (the file names hold the UTC start time). The descriptor's ``run_files``
+lists every run file of the complete dataset: a missing one is an error naming it
+(unless ``allow_missing_runs=True``), and every file passes
+:func:`neurodec.io.integrity.check_file` before anything is read.
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ def _file_time(path: Path) -> datetime:
     return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
+def _stem(path: Path) -> str:
+    """``data_<time>`` of a run file (its name without ``.csv`` / ``.csv.gz``)."""
+    return re.sub(r"\.csv(\.gz)?$", "", path.name)
+
+
 def _run_files(folder: Path) -> list[Path]:
     files = [p for p in folder.iterdir() if _FILE_TIME.search(p.name)] if folder.is_dir() else []
     return sorted(files, key=lambda p: (_file_time(p), p.name))
@@ -77,6 +85,13 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
         saturation (|x| >= 999.5 µV) as a ``BAD_clipping`` annotation, which MOABB's
         epoching keeps and ``reject_by_annotation`` uses to drop overlapping epochs.
         ``False`` (default): data untouched, as MOABB would read it.
+    allow_missing_runs : bool
+        ``False`` (default): a run file listed in the descriptor but not on disk
+        stops the subject from being read (:class:`DataNotFoundError` naming it).
+        ``True``: the runs that are there are read, a warning names the missing
+        ones, and paradigms add an ``incomplete_session`` metadata column. Every
+        session still needs at least one run file (files the descriptor does not
+        list are read too, with a warning).
     subjects, sessions : list, optional
         MOABB's ``selected_subjects`` / ``selected_sessions``.
 
@@ -94,6 +109,7 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
         data_root: str | os.PathLike | None = None,
         oz_electrode: bool = False,
         annotate_clipping: bool = False,
+        allow_missing_runs: bool = False,
         subjects: list[int] | None = None,
         sessions: list[str] | None = None,
     ) -> None:
@@ -111,7 +127,9 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
         )
         self.oz_electrode = oz_electrode
         self.annotate_clipping = annotate_clipping
+        self.allow_missing_runs = bool(allow_missing_runs)
         self.sessions_per_subject = dict(desc.sessions)
+        self.run_files: dict[int, dict[str, list[str]]] = dict(desc.extra.get("run_files", {}))
         self.data_root = _resolve_data_root(data_root) / self.name
 
     @classmethod
@@ -126,22 +144,58 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
         folders = [f for f in base.glob("session*") if f.is_dir() and _run_files(f)]
         return sorted(folders, key=lambda f: (_file_time(_run_files(f)[0]), f.name))
 
+    def _found_runs(self, subject: int) -> dict[str, Path]:
+        """Run files on disk of ``subject`` by stem (``data_<time>``, without ``.csv[.gz]``)."""
+        base = Path(self.data_root) / f"subject{subject}"
+        folders = [f for f in base.glob("session*") if f.is_dir()] if base.is_dir() else []
+        return {_stem(p): p for folder in folders for p in _run_files(folder)}
+
     def expected_files(self, subject: int) -> list[Path]:
         base = Path(self.data_root) / f"subject{subject}"
-        files = [p for folder in self.session_folders(subject) for p in _run_files(folder)]
-        return files or [base / "session*" / "data_*.csv.gz"]
+        listed = self.run_files.get(subject)
+        if listed is None:  # no list in the descriptor: whatever is on disk
+            files = [p for folder in self.session_folders(subject) for p in _run_files(folder)]
+            return files or [base / "session*" / "data_*.csv.gz"]
+        found = self._found_runs(subject)
+        return [
+            found.get(stem, base / folder / f"{stem}.csv.gz")
+            for folder, stems in listed.items()
+            for stem in stems
+        ]
 
-    def check_local(self, subject: int) -> None:
-        super().check_local(subject)
+    def missing_runs(self, subject: int) -> dict[str, int]:
+        listed = self.run_files.get(subject, {})
+        found = self._found_runs(subject)
+        names = {f.name: str(i) for i, f in enumerate(self.session_folders(subject))}
+        counts: dict[str, int] = {}
+        for folder, stems in listed.items():
+            n = sum(stem not in found for stem in stems)
+            if n:
+                counts[names.get(folder, folder)] = n
+        return counts
+
+    def check_local(self, subject: int) -> list[Path]:
         expected = self.sessions_per_subject[subject]
         found = self.session_folders(subject)
         if len(found) < expected:
             base = Path(self.data_root) / f"subject{subject}"
             raise DataNotFoundError(
                 f"{self.name}: subject {subject} should have {expected} session folder(s) with "
-                f"muse-lsl CSV files under {base}, found {len(found)}: "
+                f"muse-lsl CSV files ({base}/session*/data_*.csv.gz), found {len(found)}: "
                 f"{[f.name for f in found]}. Restore the missing session folders."
             )
+        return super().check_local(subject)
+
+    def _missing_allowed(self, subject: int, expected: list[Path], missing: list[Path]) -> bool:
+        # check_local has seen a run file in every session folder (listed or not)
+        return self.allow_missing_runs
+
+    def _unlisted_runs(self, subject: int) -> list[Path]:
+        """Run files on disk that the descriptor's ``run_files`` does not list."""
+        listed = {stem for stems in self.run_files.get(subject, {}).values() for stem in stems}
+        if not listed:
+            return []
+        return sorted(p for stem, p in self._found_runs(subject).items() if stem not in listed)
 
     # ------------------------------------------------------------------ reading
     def _read_run(self, subject: int, folder: Path, path: Path) -> mne.io.BaseRaw:
@@ -155,7 +209,24 @@ class EEGNotebooks_VisualP300(NeurodecDataset):
         return raw
 
     def _get_single_subject_data(self, subject: int) -> dict[str, dict[str, mne.io.BaseRaw]]:
-        self.check_local(subject)
+        missing = self.check_local(subject)
+        if missing:
+            logger.warning(
+                "%s subject %s: %d run file(s) missing, read without them (allow_missing_runs=True): %s",
+                self.name,
+                subject,
+                len(missing),
+                ", ".join(str(p) for p in missing),
+            )
+        extra = self._unlisted_runs(subject)
+        if extra:
+            logger.warning(
+                "%s subject %s: %d file(s) that the dataset's run list does not hold are read too: %s",
+                self.name,
+                subject,
+                len(extra),
+                ", ".join(str(p) for p in extra),
+            )
         data: dict[str, dict[str, mne.io.BaseRaw]] = {}
         for s, folder in enumerate(self.session_folders(subject)):
             data[str(s)] = {

@@ -16,6 +16,7 @@ interval, channel handling and ``_get_single_subject_data`` are MOABB's) and add
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -52,9 +53,14 @@ class NetworkBlockedError(DataNotFoundError):
 
 
 _guard_state = threading.local()
-_guard_lock = threading.Lock()
+#: Guards everything below: the socket patches, the environment variables and their counts.
+_guard_lock = threading.Condition(threading.Lock())
 _guard_users = 0
 _originals: dict[str, Any] = {}
+#: Environment variable -> [value set while in use, number of users inside].
+_env_users: dict[str, list] = {}
+#: Environment variable -> its value before the first user entered (None: unset).
+_env_saved: dict[str, str | None] = {}
 
 
 def _blocked(*args: Any, **kwargs: Any) -> None:
@@ -79,37 +85,100 @@ def _guarded(name: str):
 
 
 def _install_guard() -> None:
+    """Patch the socket functions if nobody is inside yet (call with ``_guard_lock`` held)."""
     global _guard_users
-    with _guard_lock:
-        if _guard_users == 0:
-            _originals["connect"] = socket.socket.connect
-            _originals["connect_ex"] = socket.socket.connect_ex
-            _originals["getaddrinfo"] = socket.getaddrinfo
-            socket.socket.connect = _guarded("connect")  # type: ignore[method-assign]
-            socket.socket.connect_ex = _guarded("connect_ex")  # type: ignore[method-assign]
-            socket.getaddrinfo = _guarded("getaddrinfo")  # type: ignore[assignment]
-        _guard_users += 1
+    if _guard_users == 0:
+        _originals["connect"] = socket.socket.connect
+        _originals["connect_ex"] = socket.socket.connect_ex
+        _originals["getaddrinfo"] = socket.getaddrinfo
+        socket.socket.connect = _guarded("connect")  # type: ignore[method-assign]
+        socket.socket.connect_ex = _guarded("connect_ex")  # type: ignore[method-assign]
+        socket.getaddrinfo = _guarded("getaddrinfo")  # type: ignore[assignment]
+    _guard_users += 1
 
 
 def _remove_guard() -> None:
+    """Restore the socket functions when the last user leaves (call with ``_guard_lock`` held)."""
     global _guard_users
+    _guard_users -= 1
+    if _guard_users == 0:
+        socket.socket.connect = _originals["connect"]  # type: ignore[method-assign]
+        socket.socket.connect_ex = _originals["connect_ex"]  # type: ignore[method-assign]
+        socket.getaddrinfo = _originals["getaddrinfo"]  # type: ignore[assignment]
+
+
+def _env_conflicts(env: dict[str, str]) -> list[str]:
+    return [key for key, value in env.items() if key in _env_users and _env_users[key][0] != value]
+
+
+def _enter(env: dict[str, str]) -> None:
+    """Count one more user of ``env`` and of the network guard.
+
+    The first user of a variable saves its value and sets it; later users with the
+    same value only count. A user needing another value for a variable in use
+    (two data roots for one dataset family at once) waits until it is released.
+    """
+    held = getattr(_guard_state, "env", None)
+    if held is None:
+        held = _guard_state.env = {}
     with _guard_lock:
-        _guard_users -= 1
-        if _guard_users == 0:
-            socket.socket.connect = _originals["connect"]  # type: ignore[method-assign]
-            socket.socket.connect_ex = _originals["connect_ex"]  # type: ignore[method-assign]
-            socket.getaddrinfo = _originals["getaddrinfo"]  # type: ignore[assignment]
+        while _env_conflicts(env):
+            mine = [key for key in _env_conflicts(env) if held.get(key)]
+            if mine:
+                raise InvalidInputError(
+                    f"offline mode: this thread is already reading with {mine[0]}="
+                    f"{_env_users[mine[0]][0]!r} and now asks for {env[mine[0]]!r}; read one data "
+                    "root of a dataset at a time (nested reads from two roots are not supported)"
+                )
+            _guard_lock.wait()
+        for key, value in env.items():
+            if key in _env_users:
+                _env_users[key][1] += 1
+            else:
+                _env_saved[key] = os.environ.get(key)
+                os.environ[key] = value
+                _env_users[key] = [value, 1]
+            held[key] = held.get(key, 0) + 1
+        _install_guard()
+    _guard_state.depth = getattr(_guard_state, "depth", 0) + 1
+
+
+def _exit(env: dict[str, str]) -> None:
+    """Count one user less; the last one restores the environment and the socket functions."""
+    _guard_state.depth -= 1
+    held = _guard_state.env
+    with _guard_lock:
+        _remove_guard()
+        for key in env:
+            held[key] -= 1
+            if not held[key]:
+                del held[key]
+            _env_users[key][1] -= 1
+            if _env_users[key][1] == 0:
+                del _env_users[key]
+                value = _env_saved.pop(key)
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        _guard_lock.notify_all()
 
 
 @contextlib.contextmanager
 def offline_moabb(folder: Path, mne_sign: str) -> Iterator[None]:
     """Let MOABB read ``folder`` as its dataset path, with the network blocked.
 
-    For the duration of the block, in this process: ``MOABB_DOWNLOAD_PROVIDER`` is
-    ``upstream`` (MOABB skips NEMAR), ``MNE_DATASETS_<SIGN>_PATH`` is ``folder`` (so
-    MOABB neither asks for nor writes an MNE config), and socket connections and
-    DNS lookups made from **this thread** raise :class:`NetworkBlockedError`.
-    Other threads are not affected.
+    While any caller is inside the block, in this process: ``MOABB_DOWNLOAD_PROVIDER``
+    is ``upstream`` (MOABB skips NEMAR), ``MNE_DATASETS_<SIGN>_PATH`` is ``folder`` (so
+    MOABB neither asks for nor writes an MNE config), and socket connections and DNS
+    lookups made from a thread that is inside raise :class:`NetworkBlockedError`;
+    other threads are not affected.
+
+    Safe to use from several threads at once (paradigms read subjects in threads):
+    users are counted under one lock, the first to enter sets the variables and
+    patches the socket functions, the last to leave restores what was there before.
+    A thread that needs another ``folder`` for the same ``mne_sign`` waits until
+    the variable is free.
 
     Parameters
     ----------
@@ -122,20 +191,11 @@ def offline_moabb(folder: Path, mne_sign: str) -> Iterator[None]:
         "MOABB_DOWNLOAD_PROVIDER": "upstream",
         f"MNE_DATASETS_{mne_sign.upper()}_PATH": str(folder),
     }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    _install_guard()
-    _guard_state.depth = getattr(_guard_state, "depth", 0) + 1
+    _enter(env)
     try:
         yield
     finally:
-        _guard_state.depth -= 1
-        _remove_guard()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _exit(env)
 
 
 # --------------------------------------------------------------------------- shared behaviour
@@ -166,8 +226,8 @@ class OfflineMoabbDataset(NeurodecDataset):
         """MOABB's ``get_data`` from local files only.
 
         Subjects are validated (:class:`InvalidInputError`) and all their files
-        checked (:class:`DataNotFoundError` naming the missing paths) before any
-        file is read.
+        checked (:class:`DataNotFoundError` naming the missing paths,
+        :class:`InvalidDataError` naming truncated ones) before any file is read.
 
         Returns
         -------
@@ -235,17 +295,23 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
         Also read the executed runs (3, 7, 11; with ``include_feet`` also 5, 9, 13).
     include_feet : bool
         Also read the both-fists/feet runs (6, 10, 14 imagined). MOABB always reads
-        them; the offline copy in ``../shared/data`` does not hold them, so the
-        default is ``False`` (MOABB's ``feet_runs = []``). Left/right imagery
+        them; the default here is ``False`` (MOABB's ``feet_runs = []``) so that a
+        copy holding only the left/right runs is complete. Left/right imagery
         arrays are identical either way, since those runs hold no left/right events.
+    allow_missing_runs : bool
+        ``False`` (default): a subject with a missing run file is not read
+        (:class:`DataNotFoundError` naming the file). ``True``: its other runs are
+        read, a warning names the missing files, run names keep their place in
+        MOABB's order (run ``"2"`` is always the third run), and paradigms add an
+        ``incomplete_session`` metadata column.
     subjects, sessions : list, optional
         Passed to MOABB (``selected_subjects`` / ``selected_sessions``).
 
     Notes
     -----
     ``subject_list`` is MOABB's full 1..109; :meth:`local_subjects` lists the ones on
-    disk. A request needing absent runs fails before reading with a message
-    naming the runs and files.
+    disk with intact files. A request needing absent runs fails before reading with
+    a message naming the runs and files.
     """
 
     name = "PhysionetMI"
@@ -259,6 +325,7 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
         imagined: bool = True,
         executed: bool = False,
         include_feet: bool = False,
+        allow_missing_runs: bool = False,
         subjects: list[int] | None = None,
         sessions: list[str] | None = None,
     ) -> None:
@@ -269,6 +336,7 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
             )
         super().__init__(imagined=imagined, executed=executed, subjects=subjects, sessions=sessions)
         self.include_feet = include_feet
+        self.allow_missing_runs = bool(allow_missing_runs)
         if not include_feet:
             self.feet_runs = []
         self._set_data_root(data_root)
@@ -285,26 +353,53 @@ class PhysionetMI(OfflineMoabbDataset, _MoabbPhysionetMI):
     def expected_files(self, subject: int) -> list[Path]:
         return [self.run_file(subject, run) for run in self.runs]
 
-    def check_local(self, subject: int) -> None:
-        missing = [r for r in self.runs if not self.run_file(subject, r).is_file()]
-        if not missing:
-            return
-        present = [r for r in self.runs if r not in missing]
-        kinds = sorted({_physionet_run_label(r) for r in missing})
-        paths = "\n  ".join(str(self.run_file(subject, r)) for r in missing)
-        advice = (
-            "The offline copy in ../shared/data holds only runs 4, 8, 12 (imagined left/right "
-            "fist) of subjects 1-20: use imagined=True, executed=False, include_feet=False "
-            "(the defaults) to read just those"
-        )
-        if not present and subject not in range(1, 21):
-            advice += f", and subjects 1-20 (subject {subject} is not there)"
-        raise DataNotFoundError(
-            f"PhysionetMI subject {subject}: this request needs runs {missing} "
+    def missing_runs(self, subject: int) -> dict[str, int]:
+        n = sum(not self.run_file(subject, r).is_file() for r in self.runs)
+        return {"0": n} if n else {}
+
+    def _missing_error(self, subject: int, missing: list[Path]) -> DataNotFoundError:
+        absent = [r for r in self.runs if self.run_file(subject, r) in missing]
+        present = [r for r in self.runs if r not in absent]
+        kinds = sorted({_physionet_run_label(r) for r in absent})
+        paths = "\n  ".join(str(self.run_file(subject, r)) for r in absent)
+        defaults = "the defaults imagined=True, executed=False, include_feet=False read runs 4, 8, 12"
+        if present:
+            advice = (
+                f"Runs {present} of subject {subject} are on disk: choose options that read only runs "
+                f"you have ({defaults}), or pass allow_missing_runs=True to read the runs that are there"
+            )
+        else:
+            advice = (
+                f"No run of subject {subject} is on disk; dataset.local_subjects() lists the subjects "
+                f"that are ({defaults})"
+            )
+        return DataNotFoundError(
+            f"PhysionetMI subject {subject}: this request needs runs {absent} "
             f"({'; '.join(kinds)}) which are not on disk under {self.data_root}:\n  {paths}\n"
             f"{advice}. Otherwise put those EDF files in that layout. Nothing is downloaded "
             "in offline mode."
         )
+
+    def _get_single_subject_data(self, subject: int) -> dict:
+        missing = self.check_local(subject)
+        if not missing:
+            return super()._get_single_subject_data(subject)
+        # allow_missing_runs: MOABB reads the runs that are there (on a copy, so other
+        # threads keep this object's run lists) and its run names are put back in
+        # their place among all runs.
+        absent = [r for r in self.runs if self.run_file(subject, r) in missing]
+        logger.warning(
+            "PhysionetMI subject %s: run(s) %s missing, read without them (allow_missing_runs=True): %s",
+            subject,
+            absent,
+            ", ".join(str(p) for p in missing),
+        )
+        view = copy.copy(self)
+        view.hand_runs = [r for r in self.hand_runs if r not in absent]
+        view.feet_runs = [r for r in self.feet_runs if r not in absent]
+        place = [str(self.runs.index(r)) for r in view.runs]
+        data = super(PhysionetMI, view)._get_single_subject_data(subject)
+        return {session: {place[int(k)]: raw for k, raw in runs.items()} for session, runs in data.items()}
 
     def _load_data(self, subject, runs, path=None, force_update=False, verbose=None):
         """Local paths of the given runs (MOABB's downloader is never used)."""

@@ -21,8 +21,16 @@ import numpy as np
 import pandas as pd
 
 from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError
+from neurodec.io.integrity import check_file
 
-__all__ = ["read_bids", "read_channel_types", "read_electrodes", "BIDS_ENTITIES", "BIDS_TO_MNE_TYPES"]
+__all__ = [
+    "read_bids",
+    "read_channel_types",
+    "read_electrodes",
+    "BIDS_ENTITIES",
+    "BIDS_TO_MNE_TYPES",
+    "ON_CH_MISMATCH",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -240,8 +248,23 @@ def _select_in_root(root: Path, entities: dict[str, Any]) -> Any:
     return matches[0]
 
 
-def read_bids(path: Path, *, entities: dict[str, Any], verbose: Any, **kwargs: Any) -> mne.io.BaseRaw:
+#: Accepted values of ``on_ch_mismatch`` (MNE-BIDS's, passed through).
+ON_CH_MISMATCH = ("raise", "warn", "reorder", "rename")
+
+
+def read_bids(
+    path: Path,
+    *,
+    entities: dict[str, Any],
+    verbose: Any,
+    on_ch_mismatch: str = "raise",
+    **kwargs: Any,
+) -> mne.io.BaseRaw:
     """Read a recording of a BIDS dataset with :func:`mne_bids.read_raw_bids`.
+
+    The recording file passes :func:`neurodec.io.integrity.check_file` first. Channels
+    of the recording that ``*_channels.tsv`` does not describe keep the reader's
+    generic type: a warning names them.
 
     Parameters
     ----------
@@ -251,6 +274,9 @@ def read_bids(path: Path, *, entities: dict[str, Any], verbose: Any, **kwargs: A
         BIDS entities (``subject``, ``task``...) when ``path`` is the root.
     verbose : bool | str | None
         MNE verbosity.
+    on_ch_mismatch : {'raise', 'warn', 'reorder', 'rename'}
+        What MNE-BIDS does when the names in ``channels.tsv`` differ from the
+        recording's (see :func:`mne_bids.read_raw_bids`).
     **kwargs
         Passed to the underlying MNE reader (``extra_params``).
 
@@ -261,6 +287,10 @@ def read_bids(path: Path, *, entities: dict[str, Any], verbose: Any, **kwargs: A
     """
     import mne_bids
 
+    if on_ch_mismatch not in ON_CH_MISMATCH:
+        raise InvalidInputError(
+            f"on_ch_mismatch must be one of {list(ON_CH_MISMATCH)}, got {on_ch_mismatch!r}"
+        )
     if path.is_dir():
         bids_path = _select_in_root(path, entities)
     else:
@@ -277,4 +307,45 @@ def read_bids(path: Path, *, entities: dict[str, Any], verbose: Any, **kwargs: A
                 "pass bids=False to read it as a plain file"
             ) from exc
     logger.info("reading BIDS recording %s", bids_path.basename)
-    return mne_bids.read_raw_bids(bids_path, extra_params=kwargs or None, verbose=verbose)
+    if bids_path.fpath.is_file():
+        check_file(bids_path.fpath)
+    try:
+        raw = mne_bids.read_raw_bids(
+            bids_path, extra_params=kwargs or None, on_ch_mismatch=on_ch_mismatch, verbose=verbose
+        )
+    except RuntimeError as exc:
+        if "on_ch_mismatch" not in str(exc):
+            raise
+        raise InvalidDataError(
+            f"the channel names in the channels.tsv of {bids_path.basename} do not match the "
+            f"recording's ({str(exc).strip()}). Fix the sidecar, or pass on_ch_mismatch='reorder' "
+            "(same names, other order), 'rename' (take the sidecar's names in order) or 'warn' "
+            "(ignore the sidecar) to read_recording."
+        ) from exc
+    _warn_undescribed(raw, bids_path)
+    return raw
+
+
+def _warn_undescribed(raw: mne.io.BaseRaw, bids_path: Any) -> None:
+    """Warn about recording channels that the ``*_channels.tsv`` sidecar does not describe."""
+    sidecar = bids_path.find_matching_sidecar(suffix="channels", extension=".tsv", on_error="ignore")
+    if sidecar is None:
+        logger.warning(
+            "%s has no *_channels.tsv: channel types are the reader's (%s)",
+            bids_path.basename,
+            ", ".join(sorted(set(raw.get_channel_types()))),
+        )
+        return
+    described = set(_read_tsv(Path(sidecar), {"name"})["name"].astype(str))
+    undescribed = [name for name in raw.ch_names if name not in described]
+    if undescribed:
+        logger.warning(
+            "%d of the %d channels of %s are not described in %s, so they keep the reader's type "
+            "(%s) instead of their BIDS type: %s",
+            len(undescribed),
+            len(raw.ch_names),
+            bids_path.basename,
+            Path(sidecar).name,
+            ", ".join(sorted(set(raw.get_channel_types(picks=undescribed)))),
+            ", ".join(undescribed),
+        )

@@ -11,7 +11,7 @@ import mne
 
 from neurodec.errors import InvalidInputError
 
-__all__ = ["SUPPORTED_FORMATS", "detect_format", "read_raw_native"]
+__all__ = ["SUPPORTED_FORMATS", "detect_format", "format_from_name", "read_raw_native"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,18 @@ def _bids_root_of(path: Path) -> Path | None:
     return None
 
 
+def format_from_name(path: str | Path) -> str | None:
+    """The single-file format key that ``path``'s name ends with, or ``None``.
+
+    Only the name is looked at (no BIDS tree detection, no file access).
+    """
+    name = Path(path).name.lower()
+    for key, (endings, _) in SUPPORTED_FORMATS.items():
+        if any(name.endswith(end) for end in endings):
+            return key
+    return None
+
+
 def detect_format(path: Path, *, bids: bool | None = None) -> str:
     """The format key of ``path``.
 
@@ -78,12 +90,11 @@ def detect_format(path: Path, *, bids: bool | None = None) -> str:
             f"{path} is a folder but not a BIDS dataset (no dataset_description.json); pass a recording file "
             f"or a BIDS root. Supported: {supported_list()}"
         )
-    name = path.name.lower()
-    for key, (endings, _) in SUPPORTED_FORMATS.items():
-        if any(name.endswith(end) for end in endings):
-            if bids is not False and key not in ("muse_csv",) and _bids_root_of(path) is not None:
-                return "bids"
-            return key
+    key = format_from_name(path)
+    if key is not None:
+        if bids is not False and key not in ("muse_csv",) and _bids_root_of(path) is not None:
+            return "bids"
+        return key
     hint = _COMPANIONS.get(path.suffix.lower())
     raise InvalidInputError(
         f"cannot read {path.name!r}: unsupported file extension {path.suffix or '(none)'!r}"

@@ -2,18 +2,28 @@
 
 Some MNE readers silently return fewer samples when a file is cut short (EDF, CNT,
 BrainVision); these checks compare the size the header promises with the size on disk.
+muse-lsl CSV files (plain or gzip) must end with a whole line and, when compressed,
+with a whole gzip stream.
+
+:func:`check_file` is the one check every recording file passes before it is read,
+by :func:`neurodec.io.read_recording` and by the datasets (their ``check_local``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
+import stat
 import struct
+import zlib
 from pathlib import Path
 
-from neurodec.errors import DataNotFoundError, InvalidDataError
+from neurodec.errors import DataNotFoundError, InvalidDataError, NeurodecError
+from neurodec.io.formats import format_from_name
 
-__all__ = ["check_complete"]
+__all__ = ["check_complete", "check_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +131,39 @@ def _check_brainvision(path: Path) -> None:
         )
 
 
+def _check_csv(path: Path) -> None:
+    """A text table must end with a line end; a gzip-compressed one with a whole stream."""
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+        fh.seek(0)
+        if magic != b"\x1f\x8b":
+            fh.seek(-1, os.SEEK_END)
+            last = fh.read(1)
+        else:
+            last = b""
+            decomp = zlib.decompressobj(wbits=31)
+            try:
+                while chunk := fh.read(1 << 20):
+                    while chunk:
+                        if decomp.eof:  # another gzip member follows
+                            decomp = zlib.decompressobj(wbits=31)
+                        out = decomp.decompress(chunk)
+                        last = out[-1:] or last
+                        chunk = decomp.unused_data if decomp.eof else b""
+            except zlib.error as exc:
+                raise InvalidDataError(f"{path}: the gzip stream is corrupt ({exc}); {_WHAT_TO_DO}") from exc
+            if not decomp.eof:
+                raise InvalidDataError(
+                    f"{path} is truncated: its gzip stream ends before the end of the compressed data; "
+                    f"{_WHAT_TO_DO}"
+                )
+    if last != b"\n":
+        raise InvalidDataError(
+            f"{path} is truncated: its last line has no line end, so the last row is incomplete; "
+            f"{_WHAT_TO_DO}"
+        )
+
+
 def check_complete(path: Path, fmt: str) -> None:
     """Raise :class:`~neurodec.errors.InvalidDataError` if ``path`` is visibly truncated.
 
@@ -129,7 +172,8 @@ def check_complete(path: Path, fmt: str) -> None:
     path : pathlib.Path
         An existing file.
     fmt : str
-        Its format key (``'edf'``, ``'bdf'``, ``'cnt'``, ``'brainvision'``; others pass).
+        Its format key (``'edf'``, ``'bdf'``, ``'cnt'``, ``'brainvision'``,
+        ``'muse_csv'``; others pass).
     """
     if fmt == "edf":
         _check_edf_like(path, 2, "EDF")
@@ -139,3 +183,63 @@ def check_complete(path: Path, fmt: str) -> None:
         _check_cnt(path)
     elif fmt == "brainvision":
         _check_brainvision(path)
+    elif fmt == "muse_csv":
+        _check_csv(path)
+
+
+def check_file(path: str | os.PathLike) -> None:
+    """Check that ``path`` exists and is not visibly incomplete, before it is read.
+
+    The format comes from the file name (:func:`~neurodec.io.formats.format_from_name`):
+    recordings get :func:`check_complete`; any file (sidecars, ``.mat`` files...) must
+    be a non-empty regular file. For formats checked from the file alone, a pass is
+    remembered for the file's current size, modification time and inode, so
+    repeated checks of an unchanged file cost one ``stat``; any change checks it again.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    InvalidDataError
+        Not a regular file, empty, or truncated/corrupt according to its header.
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DataNotFoundError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise InvalidDataError(f"{path} cannot be read: {exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidDataError(f"{path} is not a regular file")
+    fmt = format_from_name(path)
+    if fmt in _SELF_CONTAINED:
+        _check_unchanged(str(path), fmt, st.st_size, st.st_mtime_ns, st.st_ino)
+    elif fmt is not None:  # the check reads companion files too: never cached
+        _check_format(path, fmt)
+    if st.st_size == 0:
+        raise InvalidDataError(f"{path} is empty (0 bytes); {_WHAT_TO_DO}")
+
+
+#: Formats whose check reads only the file itself (so a result can be cached by its identity).
+_SELF_CONTAINED = frozenset({"edf", "bdf", "cnt", "muse_csv"})
+
+
+def _check_format(path: Path, fmt: str) -> None:
+    try:
+        check_complete(path, fmt)
+    except NeurodecError:
+        raise
+    except OSError as exc:
+        raise InvalidDataError(f"{path} cannot be read: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_unchanged(path: str, fmt: str, size: int, mtime_ns: int, inode: int) -> None:
+    # Only a pass is remembered (lru_cache does not keep raised errors), keyed by the
+    # file's size, modification time and inode: any change to the file checks it again.
+    _check_format(Path(path), fmt)

@@ -13,10 +13,10 @@ from typing import Any, Literal
 import mne
 
 from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError, NeurodecError
-from neurodec.io.bids import BIDS_ENTITIES, read_bids, read_channel_types, read_electrodes
+from neurodec.io.bids import BIDS_ENTITIES, ON_CH_MISMATCH, read_bids, read_channel_types, read_electrodes
 from neurodec.io.events import extract_events
 from neurodec.io.formats import SUPPORTED_FORMATS, detect_format, read_raw_native
-from neurodec.io.integrity import check_complete
+from neurodec.io.integrity import check_file
 from neurodec.io.quality import check_finite, handle_flat_channels
 from neurodec.io.recording import Recording
 from neurodec.sensors import channels_without_position, fill_positions, load_montage, sensor_table
@@ -41,12 +41,21 @@ def _mne_warnings_to_log() -> Iterator[None]:
 
 
 def _read_raw(
-    path: Path, fmt: str, *, preload: bool, verbose: Any, entities: dict, kwargs: dict
+    path: Path,
+    fmt: str,
+    *,
+    preload: bool,
+    verbose: Any,
+    entities: dict,
+    on_ch_mismatch: str | None,
+    kwargs: dict,
 ) -> mne.io.BaseRaw:
     desc = SUPPORTED_FORMATS[fmt][1]
     try:
         if fmt == "bids":
-            raw = read_bids(path, entities=entities, verbose=verbose, **kwargs)
+            raw = read_bids(
+                path, entities=entities, verbose=verbose, on_ch_mismatch=on_ch_mismatch or "raise", **kwargs
+            )
             if preload:
                 raw.load_data(verbose=verbose)
             return raw
@@ -55,7 +64,12 @@ def _read_raw(
                 f"BIDS entities {sorted(k for k, v in entities.items() if v is not None)} only apply to BIDS "
                 f"datasets, but {path.name} is read as {desc}"
             )
-        check_complete(path, fmt)
+        if on_ch_mismatch is not None:
+            raise InvalidInputError(
+                f"on_ch_mismatch= applies to recordings inside a BIDS tree (their channels.tsv), but "
+                f"{path.name} is read as {desc}; to set channel types from a channels.tsv pass ch_types="
+            )
+        check_file(path)
         return read_raw_native(path, fmt, preload=preload, verbose=verbose, **kwargs)
     except NeurodecError:
         raise
@@ -159,6 +173,7 @@ def read_recording(
     montage: str | os.PathLike | mne.channels.DigMontage | None = "auto",
     preload: bool = True,
     on_flat: Literal["warn", "raise", "ignore"] = "warn",
+    on_ch_mismatch: Literal["raise", "warn", "reorder", "rename"] | None = None,
     verbose: bool | str | int | None = None,
     **reader_kwargs: Any,
 ) -> Recording:
@@ -193,6 +208,13 @@ def read_recording(
         otherwise).
     on_flat : {'warn', 'raise', 'ignore'}
         Flat data channels: mark bad and log a warning, raise InvalidDataError, or ignore.
+    on_ch_mismatch : {'raise', 'warn', 'reorder', 'rename'} | None
+        BIDS only: what to do when the names in ``*_channels.tsv`` differ from the
+        recording's, passed to :func:`mne_bids.read_raw_bids`. ``None`` (default) is
+        ``'raise'`` (InvalidDataError); ``'reorder'`` matches the same names in another
+        order, ``'rename'`` takes the sidecar's names in order, ``'warn'`` ignores the
+        sidecar. Channels the sidecar does not list at all keep the reader's type and
+        are named in a logged warning.
     verbose : bool | str | int | None
         MNE's verbosity while reading (default: MNE quiet; its warnings go to neurodec's log).
     **reader_kwargs
@@ -214,12 +236,17 @@ def read_recording(
         recording lacks, unknown channel types.
     InvalidDataError
         Truncated, corrupt or unreadable file; NaN samples; flat channels with
-        ``on_flat='raise'``.
+        ``on_flat='raise'``; BIDS ``channels.tsv`` names that differ from the
+        recording's (with ``on_ch_mismatch`` None or ``'raise'``).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidInputError(f"path must be a file path, got {type(path).__name__}")
     if on_flat not in ("warn", "raise", "ignore"):
         raise InvalidInputError(f"on_flat must be 'warn', 'raise' or 'ignore', got {on_flat!r}")
+    if on_ch_mismatch is not None and on_ch_mismatch not in ON_CH_MISMATCH:
+        raise InvalidInputError(
+            f"on_ch_mismatch must be one of {list(ON_CH_MISMATCH)} or None, got {on_ch_mismatch!r}"
+        )
     path = Path(path).expanduser()
     if not path.exists():
         raise DataNotFoundError(
@@ -233,7 +260,13 @@ def read_recording(
 
     with _mne_warnings_to_log():
         raw = _read_raw(
-            path, fmt, preload=preload, verbose=mne_verbose, entities=entities, kwargs=reader_kwargs
+            path,
+            fmt,
+            preload=preload,
+            verbose=mne_verbose,
+            entities=entities,
+            on_ch_mismatch=on_ch_mismatch,
+            kwargs=reader_kwargs,
         )
         if ch_types is not None:
             _apply_ch_types(raw, ch_types)

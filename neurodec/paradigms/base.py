@@ -207,7 +207,9 @@ class BaseParadigm(BaseEstimator, abc.ABC):
             float64, volts x ``dataset.unit_factor``.
         y : ndarray of str, shape (n_epochs,)
         metadata : pandas.DataFrame
-            Columns ``subject`` (int), ``session`` (str), ``run`` (str).
+            Columns ``subject`` (int), ``session`` (str), ``run`` (str); plus
+            ``incomplete_session`` (bool) for a dataset created with
+            ``allow_missing_runs=True``.
 
         Raises
         ------
@@ -215,7 +217,10 @@ class BaseParadigm(BaseEstimator, abc.ABC):
             Wrong dataset type, paradigm/events not in the dataset, subject out of
             range, invalid parameters (e.g. ``tmax`` past the task interval).
         InvalidDataError
-            A recording holds NaN/inf samples.
+            A recording holds NaN/inf samples, or a file of the dataset is truncated
+            or corrupt (checked before reading).
+        DataNotFoundError
+            A file of the dataset is missing (unless the dataset allows missing runs).
         """
         self._check_params()
         self._check_dataset(dataset)
@@ -227,10 +232,11 @@ class BaseParadigm(BaseEstimator, abc.ABC):
         cache = EpochCache.for_paradigm(self, dataset) if self.cache else None
         try:
             results = _run_subjects(self, dataset, subjects, spec, cache, n_jobs)
-            return _assemble(results, dataset, spec, cache)
+            X, y, metadata = _assemble(results, dataset, spec, cache)
         except _Restart:  # a corrupt entry rebuilt to a different size: start over
             results = _run_subjects(self, dataset, subjects, spec, cache, n_jobs)
-            return _assemble(results, dataset, spec, cache)
+            X, y, metadata = _assemble(results, dataset, spec, cache)
+        return X, y, _flag_incomplete(dataset, metadata)
 
     def _get_epochs(self, dataset, subjects, spec):
         import dataclasses
@@ -265,9 +271,28 @@ class BaseParadigm(BaseEstimator, abc.ABC):
         for ep in parts:
             ep.set_annotations(None)
         epochs = mne.concatenate_epochs(parts, verbose=False) if len(parts) > 1 else parts[0]
-        metadata = pd.concat(meta, ignore_index=True)
+        metadata = _flag_incomplete(dataset, pd.concat(meta, ignore_index=True))
         epochs.metadata = metadata.copy()
         return epochs, np.concatenate(labels), metadata
+
+
+def _flag_incomplete(dataset, metadata: pd.DataFrame) -> pd.DataFrame:
+    """Add ``incomplete_session`` when the dataset was asked to read around missing runs.
+
+    Only datasets created with ``allow_missing_runs=True`` get the column (so the
+    metadata stays MOABB's otherwise): ``True`` for epochs of a session with one or
+    more run files missing (``dataset.missing_runs(subject)``).
+    """
+    if not getattr(dataset, "allow_missing_runs", False):
+        return metadata
+    incomplete = {
+        (int(subject), str(session))
+        for subject in pd.unique(metadata["subject"])
+        for session in dataset.missing_runs(int(subject))
+    }
+    keys = pd.MultiIndex.from_arrays([metadata["subject"].astype(int), metadata["session"].astype(str)])
+    metadata["incomplete_session"] = keys.isin(list(incomplete)) if incomplete else False
+    return metadata
 
 
 def _flat_event_id(event_id: dict[str, Any]) -> dict[str, int]:

@@ -163,7 +163,9 @@ def test_truncated_edf_is_invalid_data(tmp_path, data_root):
         target = dst.run_file(1, run)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(src.run_file(1, run).read_bytes()[:3000])
-    with pytest.raises(InvalidDataError, match="could not be read"):
+    with pytest.raises(
+        InvalidDataError, match=r"(?s)3 file\(s\) of subject 1 cannot be used.*S001R04.edf is truncated"
+    ):
         dst.get_data([1])
 
 
@@ -201,6 +203,40 @@ def test_bnci_present_but_corrupt_files_reach_moabb_offline(tmp_path, no_network
         ds.get_data([1])
 
 
+def _edf_header_only() -> bytes:
+    """An EDF file whose header is consistent (1 signal, 1 record of 10 samples) but whose
+    content is not a recording MOABB can use: passes the integrity check, fails in MOABB."""
+
+    def field(value, width):
+        return str(value).ljust(width)[:width].encode("ascii")
+
+    head = (
+        field("0", 8)
+        + field("X", 80)
+        + field("X", 80)
+        + field("01.01.00", 8)
+        + field("00.00.00", 8)
+        + field(512, 8)
+        + field("", 44)
+        + field(1, 8)
+        + field(1, 8)
+        + field(1, 4)
+    )
+    signal = (
+        field("EEG", 16)
+        + field("", 80)
+        + field("uV", 8)
+        + field(-100, 8)
+        + field(100, 8)
+        + field(-32768, 8)
+        + field(32767, 8)
+        + field("", 80)
+        + field(10, 8)
+        + field("", 32)
+    )
+    return head + signal + bytes(20)
+
+
 def test_zhou_present_layout_reads_offline_without_writing(tmp_path, no_network):
     import json
 
@@ -212,7 +248,7 @@ def test_zhou_present_layout_reads_offline_without_writing(tmp_path, no_network)
         json.dumps({"files": [{"key": "dataset_description.json"}, {"key": "sub-1.zip"}]})
     )
     (root / "dataset_description.json").write_text('{"Name": "x", "BIDSVersion": "1.8.0"}')
-    (eeg / "sub-1_ses-0_task-imagery_run-0_eeg.edf").write_bytes(b"garbage")
+    (eeg / "sub-1_ses-0_task-imagery_run-0_eeg.edf").write_bytes(_edf_header_only())
     (eeg / "sub-1_ses-0_task-imagery_run-0_events.tsv").write_text("onset\tduration\n")
     before = sorted(p for p in tmp_path.rglob("*"))
     ds.check_local(1)  # complete layout passes the check
