@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,14 @@ class NeurodecDataset(BaseDataset):
         """Options that change the data this dataset returns (override to add more)."""
         return {}
 
-    def fingerprint(self) -> str:
-        """Stable hash of the dataset's identity, options and local file sizes/mtimes."""
+    def fingerprint(self, subjects: Sequence[int] | None = None) -> str:
+        """Stable hash of the dataset's identity, options and local file sizes/mtimes.
+
+        ``subjects``: only these subjects' files (default: ``subject_list``), the
+        version of one subject's data for the results store.
+        """
         files = []
-        for subject in self.subject_list:
+        for subject in self.subject_list if subjects is None else subjects:
             for p in self.expected_files(subject):
                 p = Path(p)
                 if p.is_file():
