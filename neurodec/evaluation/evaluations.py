@@ -163,7 +163,8 @@ class BaseEvaluation:
         DataFrame
             One row per (dataset, subject, session, pipeline): ``score``,
             ``time`` (fit seconds), ``n_samples``, ``n_samples_test``,
-            ``n_channels``, ``evaluation``, ``metric``, ``pipeline_key``, ``n_folds``.
+            ``n_channels``, ``evaluation``, ``metric``, ``pipeline_key``, ``n_folds``,
+            ``context`` and ``data_version`` (the store's keys of these rows).
         """
         folds = self.process_folds(pipelines, param_grid)
         return per_session_scores(folds)
