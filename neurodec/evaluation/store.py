@@ -243,21 +243,24 @@ class ResultsStore:
                 ) from exc
             raise InvalidDataError(f"could not use the results store {where}: {err}") from exc
 
-    def _setup(self) -> None:
+    def _check_layout(self) -> None:
         version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = self._tables()
         if version > SCHEMA_VERSION:
             raise InvalidDataError(
                 f"the results store {self.path} was written by a newer neurodec (schema {version}, this "
                 f"one reads up to {SCHEMA_VERSION}); upgrade neurodec or pass another --results folder"
             )
-        self._legacy = "results" in tables and "data_version" not in self._columns("results")
+        self._legacy = "results" in self._tables() and "data_version" not in self._columns("results")
+
+    def _setup(self) -> None:
         if self.readonly:
-            return  # an older layout is read as it is (see to_frame)
+            self._check_layout()  # an older layout is read as it is (see to_frame)
+            return
         cols = ", ".join(f"{c} {t}" for c, t in RESULT_COLUMNS.items())
         create_results = f"CREATE TABLE {{}} ({cols}, PRIMARY KEY ({', '.join(_KEY)}))"
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute("BEGIN IMMEDIATE")  # one process at a time migrates or creates
         try:
+            self._check_layout()
             if self._legacy:
                 self._migrate(create_results)
             self._conn.execute(create_results.format("IF NOT EXISTS results"))
