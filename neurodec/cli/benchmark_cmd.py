@@ -146,12 +146,14 @@ def benchmark(
     from neurodec.errors import InvalidInputError
     from neurodec.evaluation.benchmark import load_datasets, resolve_evaluations, run_benchmark
     from neurodec.evaluation.metrics import METRICS
+    from neurodec.evaluation.store import check_writable
 
     evaluations = resolve_evaluations(evaluations)
     if metric is not None and metric not in METRICS:
         raise InvalidInputError(f"unknown metric {metric!r}; choose one of {', '.join(sorted(METRICS))}")
     if scheduler and backend != "dask":
         raise InvalidInputError("--scheduler needs --backend dask")
+    check_writable(results_dir)  # a read-only store fails before anything is loaded
     path = pipelines_path if pipelines_path is not None else pipelines_dir()
     ds = load_datasets(datasets, data_root, list(subjects) or None)
     result = run_benchmark(
@@ -171,6 +173,7 @@ def benchmark(
     )
     print_summary(result)
     click.echo(
-        f"\nresults: {results_dir / 'results.csv'} ({len(result.folds)} fold rows); "
+        f"\nresults: {results_dir / 'results.csv'} ({result.n_stored} fold rows in the store, "
+        f"{len(result.folds)} from this run); "
         f"plots: {len([f for f in result.files if f.suffix == '.png'])} PNG in {results_dir}"
     )

@@ -1,4 +1,10 @@
-"""``neurodec results DIR [show|compare|plot]``: read a results folder."""
+"""``neurodec results DIR [show|compare|plot]``: read a results folder.
+
+The store is opened read-only (it may be a read-only file or folder, or in use
+by a running benchmark). Rows of different runs (seed, paradigm, protocol
+options, metric, pipeline definition, data version) are reported apart, with a
+note, unless ``--pool`` is given.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import click
 __all__ = ["results"]
 
 
-def _load(folder: Path):
+def _open(folder: Path):
     from neurodec.errors import DataNotFoundError
     from neurodec.evaluation.store import ResultsStore, resolve_store_path
 
@@ -18,12 +24,11 @@ def _load(folder: Path):
         raise DataNotFoundError(
             f"no results store at {path}; run `neurodec benchmark --results {folder}` first"
         )
-    store = ResultsStore(path)
-    try:
-        return store, store.to_frame()
-    except Exception:
-        store.close()
-        raise
+    return ResultsStore(path, readonly=True)
+
+
+def _table(frame, columns, fmt) -> str:
+    return frame[[c for c in columns if c in frame]].to_string(index=False, float_format=fmt)
 
 
 @click.command("results")
@@ -42,47 +47,88 @@ def _load(folder: Path):
     show_default=True,
     help="compare: permutation test below this many subjects, Wilcoxon from it.",
 )
-def results(folder, action, export, perm_cutoff):
+@click.option(
+    "--pool",
+    is_flag=True,
+    help="Average across runs that differ (seed, paradigm, protocol options, metric, pipeline "
+    "definition, data version) instead of reporting them apart.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="plot: folder for the PNG files [default: FOLDER].",
+)
+def results(folder, action, export, perm_cutoff, pool, out):
     """Show the summary, compare pipelines (paired tests, effect sizes, meta-analysis) or write plots."""
     from neurodec.errors import InvalidInputError
     from neurodec.evaluation.stats import meta_analysis, paired_comparisons
-    from neurodec.evaluation.summary import per_session_scores, summary_table
+    from neurodec.evaluation.summary import per_session_scores, run_notes, summary_table
 
-    store, folds = _load(folder)
+    if export is not None and export.suffix not in (".csv", ".parquet"):
+        raise InvalidInputError(f"--export {export}: use a .csv or .parquet file name")
+    store = _open(folder)
     try:
-        if folds.empty:
+        view = store.view(pool=pool)
+        if view.empty:
             click.echo(f"{folder}: the store is empty")
             return
-        scores = per_session_scores(folds)
+        for note in run_notes(view):
+            click.echo(f"note: {note}")
+        scores = per_session_scores(view)
+        runs = (scores["run"] != "").any()
         if action == "show":
             t = summary_table(scores)
-            click.echo(t.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            cols = ["dataset", "evaluation", "metric", "pipeline"] + (["run"] if runs else [])
+            click.echo(_table(t, cols + ["mean", "std", "n"], lambda v: f"{v:.3f}"))
             if export is not None:
-                if export.suffix == ".csv":
-                    store.export_csv(export)
-                elif export.suffix == ".parquet":
-                    store.export_parquet(export)
-                else:
-                    raise InvalidInputError(f"--export {export}: use a .csv or .parquet file name")
+                (store.export_csv if export.suffix == ".csv" else store.export_parquet)(export)
                 click.echo(f"wrote {export}")
         elif action == "compare":
-            comps = paired_comparisons(scores, perm_cutoff=perm_cutoff)
-            if comps.empty:
-                click.echo("need at least two pipelines to compare")
-                return
-            click.echo(comps.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-            pipes = sorted(scores["pipeline"].unique())
-            if scores["dataset"].nunique() > 1:
-                click.echo("\nmeta-analysis across datasets (Stouffer):")
-                for i, a in enumerate(pipes):
-                    for b in pipes[i + 1 :]:
-                        m = meta_analysis(comps, a, b).iloc[-1]
-                        click.echo(f"  {a} > {b}: smd={m['smd']:.3f} p={m['p']:.3g}")
+            _compare(scores, perm_cutoff, runs, paired_comparisons, meta_analysis)
         else:
             from neurodec.evaluation.plots import write_plots
 
-            files = write_plots(scores, folder)
-            for f in files:
+            target = out if out is not None else folder
+            _check_plot_folder(target, out is None)
+            for f in write_plots(scores, target):
                 click.echo(f"wrote {f}")
     finally:
         store.close()
+
+
+def _compare(scores, perm_cutoff, runs, paired_comparisons, meta_analysis) -> None:
+    comps = paired_comparisons(scores, perm_cutoff=perm_cutoff)
+    if comps.empty:
+        click.echo("need at least two pipelines to compare")
+        return
+    cols = ["dataset", "evaluation"] + (["run"] if runs else [])
+    cols += ["pipe1", "pipe2", "n_subjects", "mean_diff", "smd", "p", "test"]
+    click.echo(_table(comps, cols, lambda v: f"{v:.3g}"))
+    for ev, part in comps.groupby("evaluation", sort=True):
+        per_dataset = part.drop_duplicates(["dataset", "run"] if "run" in part else ["dataset"])
+        several = per_dataset["dataset"][per_dataset["dataset"].duplicated()].unique()
+        if per_dataset["dataset"].nunique() < 2:
+            continue
+        if len(several):
+            click.echo(
+                f"\nno meta-analysis for {ev}: {', '.join(map(str, several))} hold(s) several runs "
+                "(pass --pool to combine them)"
+            )
+            continue
+        click.echo(f"\nmeta-analysis across datasets, {ev} (Stouffer):")
+        pipes = sorted(set(part["pipe1"]))
+        for i, a in enumerate(pipes):
+            for b in pipes[i + 1 :]:
+                if ((part["pipe1"] == a) & (part["pipe2"] == b)).any():
+                    m = meta_analysis(part, a, b).iloc[-1]
+                    click.echo(f"  {a} > {b}: smd={m['smd']:.3f} p={m['p']:.3g}")
+
+
+def _check_plot_folder(target: Path, default: bool) -> None:
+    from neurodec.errors import InvalidInputError
+    from neurodec.evaluation.store import is_read_only
+
+    if target.is_dir() and is_read_only(target):
+        hint = "pass --out FOLDER to write them elsewhere" if default else "pass another --out folder"
+        raise InvalidInputError(f"cannot write plots into {target} (read-only); {hint}")

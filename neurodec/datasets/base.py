@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import numbers
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -236,15 +237,17 @@ class NeurodecDataset(BaseDataset):
         """Options that change the data this dataset returns (override to add more)."""
         return {}
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, subjects: Sequence[int] | None = None) -> str:
         """Stable hash of the dataset's identity, options and local files.
 
         Each present file enters with its path, size and modification time (ns), so
         a file that is truncated, rewritten or deleted gives a new fingerprint and the
         epoch cache does not serve epochs computed from the old content.
+        ``subjects``: only these subjects' files (default: ``subject_list``), the
+        version of one subject's data for the results store.
         """
         files = []
-        for subject in self.subject_list:
+        for subject in self.subject_list if subjects is None else subjects:
             for p in self.expected_files(subject):
                 p = Path(p)
                 if p.is_file():

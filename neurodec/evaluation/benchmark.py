@@ -2,7 +2,9 @@
 
 This is what ``neurodec benchmark`` and ``neurodec demo`` run. The folder gets
 ``results.sqlite`` (the durable store; re-running resumes), ``results.csv``
-(every fold row) and the PNG plots of :mod:`neurodec.evaluation.plots`.
+(every fold row of the store, not only this run's) and the PNG plots of
+:mod:`neurodec.evaluation.plots` (also of the whole store, one panel per run
+where runs differ: :func:`neurodec.evaluation.summary.label_runs`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sklearn.base import clone
 from neurodec.errors import ConfigError, DataNotFoundError, InvalidInputError, UnknownNameError
 from neurodec.evaluation.evaluations import EVALUATIONS
 from neurodec.evaluation.pipelines import PipelineSpec, build_pipelines, read_pipeline_specs
+from neurodec.evaluation.store import ResultsStore
 from neurodec.evaluation.summary import per_session_scores, summary_table
 
 __all__ = ["resolve_evaluations", "paradigm_for", "run_benchmark", "BenchmarkResult"]
@@ -81,14 +84,18 @@ def paradigm_for(dataset: Any, name: str | None = None) -> Any:
 
 
 class BenchmarkResult:
-    """What a benchmark produced: fold rows, per-session scores, summary, files."""
+    """What a benchmark produced: this run's fold rows, per-session scores and
+    summary; the files written; ``n_stored``, the rows of the whole store."""
 
-    def __init__(self, folds: pd.DataFrame, folder: Path | None, files: list[Path]) -> None:
+    def __init__(
+        self, folds: pd.DataFrame, folder: Path | None, files: list[Path], n_stored: int = 0
+    ) -> None:
         self.folds = folds
         self.scores = per_session_scores(folds)
         self.summary = summary_table(self.scores)
         self.folder = folder
         self.files = files
+        self.n_stored = n_stored
 
 
 def _check_local(dataset: Any, subjects: Sequence[int]) -> None:
@@ -129,6 +136,7 @@ def run_benchmark(
         dataset cannot support (one session for cross-session) is skipped for it.
     results : folder | None
         Where the store, ``results.csv`` and plots go (``None``: memory only).
+        Checked up front: a read-only or corrupt store fails before any work.
     paradigm : str | None
         Force a paradigm (``LeftRightImagery``, ``MotorImagery``, ``P300``).
     trust_modules : list of str | None
@@ -153,6 +161,41 @@ def run_benchmark(
     folder = Path(results) if results is not None else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise InvalidInputError(f"--results {folder} is a file; give a folder")
+    options = dict(
+        random_state=random_state,
+        n_jobs=n_jobs,
+        overwrite=overwrite,
+        metric=metric,
+        backend=backend,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    store = ResultsStore(folder)  # one store for every evaluation, opened (and checked) first
+    try:
+        folds = _evaluate(store, pipelines, specs, built, datasets, evaluations, paradigm, options)
+        files: list[Path] = []
+        if folder is not None:  # views of the whole store, not only of this run
+            files.append(store.export_csv(folder / "results.csv"))
+            if plots:
+                from neurodec.evaluation.plots import write_plots
+
+                files += write_plots(per_session_scores(store.view()), folder)
+        return BenchmarkResult(folds, folder, files, n_stored=len(store))
+    finally:
+        store.close()
+
+
+def _evaluate(
+    store: ResultsStore,
+    pipelines: Any,
+    specs: list[PipelineSpec] | None,
+    built: dict[str, Any],
+    datasets: Sequence[Any],
+    evaluations: list[str],
+    paradigm: str | None,
+    options: dict,
+) -> pd.DataFrame:
+    """Every (dataset, evaluation) into ``store``; this run's fold rows."""
     all_folds = []
     for dataset in datasets:
         par = paradigm_for(dataset, paradigm)
@@ -177,37 +220,11 @@ def run_benchmark(
             if reason:
                 log.warning("skipping %s for %s: %s", ev, dataset.code, reason)
                 continue
-            evaluation = cls(
-                par,
-                [dataset],
-                random_state=random_state,
-                n_jobs=n_jobs,
-                results=folder,
-                overwrite=overwrite,
-                metric=metric,
-                backend=backend,
-                scheduler=scheduler,
-                progress=progress,
-            )
-            try:
-                all_folds.append(evaluation.process_folds(pipes, param_grid=grid or None))
-            finally:
-                evaluation.store.close()
+            evaluation = cls(par, [dataset], results=store, **options)
+            all_folds.append(evaluation.process_folds(pipes, param_grid=grid or None))
     if not all_folds:
         raise InvalidInputError("nothing to evaluate: no dataset fits the chosen evaluations")
-    folds = pd.concat(all_folds, ignore_index=True)
-    files: list[Path] = []
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "results.csv.tmp"
-        folds.to_csv(tmp, index=False)
-        os.replace(tmp, folder / "results.csv")
-        files.append(folder / "results.csv")
-        if plots:
-            from neurodec.evaluation.plots import write_plots
-
-            files += write_plots(per_session_scores(folds), folder)
-    return BenchmarkResult(folds, folder, files)
+    return pd.concat(all_folds, ignore_index=True)
 
 
 def load_datasets(

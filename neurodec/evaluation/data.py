@@ -5,6 +5,7 @@ shared across pipelines, folds and evaluations, with the shared pipeline heads
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import Sequence
@@ -15,8 +16,16 @@ import pandas as pd
 
 from neurodec.errors import InvalidDataError, NeurodecError
 from neurodec.evaluation.features import apply_head
+from neurodec.evaluation.identity import content_hash
 
-__all__ = ["EpochData", "load_epochs", "paradigm_description", "dataset_identity", "clear_memory_cache"]
+__all__ = [
+    "EpochData",
+    "load_epochs",
+    "paradigm_description",
+    "dataset_identity",
+    "data_versions",
+    "clear_memory_cache",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +81,51 @@ class EpochData:
         return EpochData(self.X[pos], self.y[pos], self.metadata.iloc[pos], parent=self, positions=pos)
 
 
-def paradigm_description(paradigm: Any) -> str:
-    """A stable text identifying a paradigm's class and simple settings."""
+def _simple_settings(obj: Any, skip: tuple[str, ...] = ()) -> str:
+    """``{"class": ..., "params": ...}`` of an object's plain-valued attributes, as JSON."""
     items = {}
-    for k, v in sorted(vars(paradigm).items()):
+    for k, v in sorted(vars(obj).items()):
+        if k in skip:
+            continue
         if isinstance(v, (int, float, str, bool, type(None))):
             items[k] = v
         elif isinstance(v, (list, tuple)) and all(isinstance(e, (int, float, str)) for e in v):
             items[k] = list(v)
         elif isinstance(v, dict) and all(isinstance(e, (int, float, str)) for e in v.values()):
             items[k] = {str(a): b for a, b in v.items()}
-    cls = type(paradigm)
+    cls = type(obj)
     return json.dumps({"class": f"{cls.__module__}.{cls.__qualname__}", "params": items}, sort_keys=True)
+
+
+def paradigm_description(paradigm: Any) -> str:
+    """A stable text identifying a paradigm's class and simple settings."""
+    return _simple_settings(paradigm)
+
+
+def data_versions(dataset: Any, subjects: Sequence[int]) -> dict[int, str]:
+    """``{subject: version}`` of each subject's data, for the results store's keys.
+
+    A neurodec dataset's version of a subject is its fingerprint over that
+    subject's files only (``fingerprint(subjects=[s])``: options, sizes and
+    mtimes), so fixing one file changes one subject's version and the subject
+    selection of a run changes none. A dataset whose ``fingerprint()`` takes no
+    subjects gives every subject that one fingerprint; one without a fingerprint
+    (e.g. MOABB's) a hash of its class and plain settings, ``subject_list`` aside.
+    """
+    subjects = [int(s) for s in subjects]
+    fp = getattr(dataset, "fingerprint", None)
+    if callable(fp):
+        try:
+            if "subjects" in inspect.signature(fp).parameters:
+                return {s: f"{dataset.code}:{fp(subjects=[s])}" for s in subjects}
+            whole = f"{dataset.code}:{fp()}"
+            return dict.fromkeys(subjects, whole)
+        except NeurodecError:
+            raise
+        except Exception:  # noqa: BLE001 - a fingerprint that fails: fall back to the settings
+            log.debug("%s: fingerprint failed; versioning by settings", dataset.code, exc_info=True)
+    settings = content_hash(_simple_settings(dataset, skip=("subject_list",)), 16)
+    return dict.fromkeys(subjects, f"{dataset.code}:{settings}")
 
 
 def dataset_identity(dataset: Any) -> str:

@@ -2,7 +2,11 @@
 
 For each dataset the engine
 
-1. asks the results store what is already done and skips it;
+1. asks the results store what is already done and skips it: a fold is stored
+   under (dataset, evaluation, context, subject's data version, pipeline key,
+   subject, session, fold) (:func:`neurodec.evaluation.identity.run_context`),
+   so a re-run with other pipelines or other subjects computes only what is
+   missing;
 2. loads the epochs of the subjects still needed, once
    (:func:`neurodec.evaluation.data.load_epochs`), shared by every pipeline,
    fold and evaluation of the process;
@@ -45,9 +49,9 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from neurodec.evaluation.backends import parallel_backend
-from neurodec.evaluation.data import dataset_identity, load_epochs, paradigm_description
+from neurodec.evaluation.data import data_versions, load_epochs, paradigm_description
 from neurodec.evaluation.features import split_stateless_head
-from neurodec.evaluation.identity import content_hash, pipeline_key
+from neurodec.evaluation.identity import content_hash, pipeline_key, run_context
 from neurodec.evaluation.metrics import default_metric_name, get_metric
 from neurodec.evaluation.splitters import Fold
 from neurodec.evaluation.store import ResultsStore
@@ -278,38 +282,41 @@ def run_protocol(
     n_jobs, backend, scheduler, overwrite, progress
         As in :class:`neurodec.evaluation.WithinSessionEvaluation`.
     """
-    keys = {name: pipeline_key(name, est) for name, est in pipelines.items()}
     param_grid = dict(param_grid or {})
+    keys = {name: pipeline_key(name, est, param_grid.get(name)) for name, est in pipelines.items()}
     out = []
     for dataset in datasets:
         code = str(dataset.code)
         metric_name = metric or default_metric_name(paradigm, _n_classes(paradigm, dataset))
-        context = content_hash(
-            {
-                "evaluation": evaluation,
-                "splitter": repr(splitter),
-                "paradigm": paradigm_description(paradigm),
-                "dataset": dataset_identity(dataset),
-                # across-subject protocols train on the others: the subject set is part of a score
-                "subjects": None if per_subject else sorted(int(x) for x in dataset.subject_list),
-                "metric": metric_name,
-                "grid": {n: param_grid.get(n) for n in pipelines},
-            }
-        )
-        if overwrite:
-            store.delete(code, evaluation, context, keys.values())
-        completed = store.completed(code, evaluation, context)
         subjects = [int(s) for s in dataset.subject_list]
+        versions = data_versions(dataset, subjects)
+        # across-subject protocols train on the others: the subjects and their data are the context
+        context, description = run_context(
+            evaluation=evaluation,
+            splitter=splitter,
+            paradigm=paradigm_description(paradigm),
+            seed=random_state,
+            metric=metric_name,
+            cohort=None if per_subject else versions,
+        )
+        store.register_context(context, description)
+        store.record_data_versions(code, versions)
+        if overwrite:
+            store.delete(code, evaluation, context, keys.values(), versions if per_subject else None)
+        completed = store.completed(code, evaluation, context)
         if per_subject:
-            pending = [s for s in subjects if any((k, s) not in completed for k in keys.values())]
+            pending = [
+                s for s in subjects if any((k, s, versions[s]) not in completed for k in keys.values())
+            ]
         else:
-            pending = subjects if any((k, -1) not in completed for k in keys.values()) else []
+            pending = subjects if any((k, -1, "") not in completed for k in keys.values()) else []
         if pending:
             _run_dataset(
                 dataset=dataset,
                 code=code,
                 evaluation=evaluation,
                 context=context,
+                versions=versions,
                 splitter=splitter,
                 per_subject=per_subject,
                 paradigm=paradigm,
@@ -328,7 +335,10 @@ def run_protocol(
         else:
             log.info("%s %s: every result already stored", code, evaluation)
         rows = store.to_frame(dataset=code, evaluation=evaluation, context=context)
-        out.append(rows[rows["pipeline_key"].isin(list(keys.values()))])
+        keep = rows["pipeline_key"].isin(list(keys.values()))
+        if per_subject:  # this run's subjects, on their current data
+            keep &= rows["data_version"] == rows["subject"].map(versions)
+        out.append(rows[keep])
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
@@ -349,6 +359,7 @@ def _run_dataset(
     code,
     evaluation,
     context,
+    versions,
     splitter,
     per_subject,
     paradigm,
@@ -368,7 +379,11 @@ def _run_dataset(
     meta = data.metadata
     domains = (meta["subject"].astype(str) + "/" + meta["session"].astype(str)).to_numpy()
     folds = list(splitter.iter_folds(data.y, meta))
-    done = store.done_tasks(code, evaluation, context)
+    stored = store.done_tasks(code, evaluation, context)
+    if per_subject:  # a subject's folds are done on its current data only
+        done = {(k, t) for k, t, v in stored if v == versions.get(int(t.split("|")[0]))}
+    else:  # the context pins every subject's data
+        done = {(k, t) for k, t, _ in stored}
     n_channels = int(data.X.shape[1]) if data.X.ndim >= 2 else 0
 
     heads, alone, eligible = {}, {}, {}
@@ -396,7 +411,7 @@ def _run_dataset(
     for name in pipelines:
         busy = {u for (k, u) in remaining if k == keys[name]}
         for u in units - busy:  # nothing left to do for these
-            store.mark_complete(code, evaluation, context, keys[name], u)
+            store.mark_complete(code, evaluation, context, keys[name], u, _unit_version(versions, u))
     if not tasks:
         return
     n_fits = sum(len(t[1]) for t in tasks)
@@ -449,6 +464,9 @@ def _run_dataset(
                         pipeline_key=keys[name],
                         evaluation=evaluation,
                         context=context,
+                        data_version=versions[row["subject"]],
+                        seed=random_state,
+                        paradigm=type(paradigm).__name__,
                         fold=fold.fold,
                         task=_task_id(fold),
                         metric=metric_name,
@@ -460,9 +478,17 @@ def _run_dataset(
             for name in by_name:
                 remaining[(keys[name], unit)] -= 1
                 if remaining[(keys[name], unit)] == 0:
-                    store.mark_complete(code, evaluation, context, keys[name], unit)
+                    store.mark_complete(
+                        code, evaluation, context, keys[name], unit, _unit_version(versions, unit)
+                    )
             bar.update(len(by_name))
         bar.close()
+
+
+def _unit_version(versions: Mapping[int, str], unit: int) -> str:
+    """Data version a completion marker is for (``""`` for the whole cohort: the
+    context holds every subject's version)."""
+    return versions[unit] if unit != -1 else ""
 
 
 def _tagged(tag, *args):

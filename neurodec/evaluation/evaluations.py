@@ -59,9 +59,9 @@ class BaseEvaluation:
         pipeline (and the same folds as MOABB).
     n_jobs : int
         Parallel tasks (``-1``: all cores).
-    results : str | Path | None
-        Folder (or ``.sqlite`` file) of the durable results store; ``None``
-        keeps results in memory.
+    results : str | Path | ResultsStore | None
+        Folder (or ``.sqlite`` file) of the durable results store, or an open
+        :class:`ResultsStore` (shared, left open); ``None`` keeps results in memory.
     overwrite : bool
         Recompute the given pipelines instead of reusing stored results.
     metric : str | None
@@ -85,7 +85,7 @@ class BaseEvaluation:
         datasets: Any,
         random_state: int | None = None,
         n_jobs: int = 1,
-        results: str | os.PathLike | None = None,
+        results: str | os.PathLike | ResultsStore | None = None,
         overwrite: bool = False,
         metric: str | None = None,
         backend: str = "loky",
@@ -134,7 +134,7 @@ class BaseEvaluation:
         self.backend = backend
         self.scheduler = scheduler
         self.progress = progress
-        self.store = ResultsStore(results)
+        self.store = results if isinstance(results, ResultsStore) else ResultsStore(results)
 
     def _incompatible(self, dataset: Any) -> str:
         return ""
@@ -163,7 +163,8 @@ class BaseEvaluation:
         DataFrame
             One row per (dataset, subject, session, pipeline): ``score``,
             ``time`` (fit seconds), ``n_samples``, ``n_samples_test``,
-            ``n_channels``, ``evaluation``, ``metric``, ``pipeline_key``, ``n_folds``.
+            ``n_channels``, ``evaluation``, ``metric``, ``pipeline_key``, ``n_folds``,
+            ``context`` and ``data_version`` (the store's keys of these rows).
         """
         folds = self.process_folds(pipelines, param_grid)
         return per_session_scores(folds)

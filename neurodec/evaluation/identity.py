@@ -1,8 +1,13 @@
 """Stable identities: content hashes of estimators and of evaluation settings.
 
 A pipeline's key is its name plus a hash of its full definition (classes and
-parameters, recursively), so editing a pipeline gives a new key and old results
-are never silently reused or overwritten.
+parameters, recursively, and its parameter grid), so editing a pipeline gives a
+new key and old results are never silently reused or overwritten.
+
+A run's context (:func:`run_context`) is a hash of the other settings that
+decide a fold's train/test content or its score; together with the pipeline
+key, the subject, session, fold and the subject's data version it identifies a
+stored fold (see :mod:`neurodec.evaluation.store`).
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ import functools
 import hashlib
 import json
 import types
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-__all__ = ["describe", "content_hash", "pipeline_key"]
+__all__ = ["describe", "content_hash", "pipeline_key", "run_context"]
 
 
 def describe(obj: Any) -> Any:
@@ -108,6 +114,72 @@ def content_hash(obj: Any, length: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def pipeline_key(name: str, estimator: Any) -> str:
-    """``"<name>@<hash>"``: the results-store identity of a named pipeline."""
+def pipeline_key(name: str, estimator: Any, param_grid: Mapping | None = None) -> str:
+    """``"<name>@<hash>"``: the results-store identity of a named pipeline (and of
+    its ``param_grid``, which changes what is fitted)."""
+    if param_grid:
+        both = {"estimator": describe(estimator), "param_grid": describe(param_grid)}
+        return f"{name}@{content_hash(both)}"
     return f"{name}@{content_hash(estimator)}"
+
+
+def run_context(
+    *,
+    evaluation: str,
+    splitter: Any,
+    paradigm: str,
+    seed: int | None,
+    metric: str,
+    cohort: Mapping[int, str] | None = None,
+) -> tuple[str, dict]:
+    """The context hash of a protocol run, and its description.
+
+    What a stored fold's train/test content and score depend on, besides the
+    pipeline (its key) and the fold's own subject, session, number and data
+    version (row columns):
+
+    - ``evaluation`` and ``protocol``: the splitter's class and options (e.g.
+      ``n_folds``; its ``random_state`` is the seed);
+    - ``paradigm``: the paradigm's class and parameters (the epochs);
+    - ``seed``: fold shuffles, calibration draws and the inner grid-search folds;
+    - ``metric``;
+    - ``subjects`` and ``cohort_data``, only for protocols whose folds train on
+      other subjects (``cohort``: {subject: data version} of every subject of the
+      run). Leave-one-subject-out and group k-fold both train on the whole
+      subject list minus the test subjects, and group k-fold's assignment of
+      subjects to folds depends on the list too, so a fold is the same fold only
+      for the same subjects and the same data. Within- and cross-session folds
+      use one subject's data only: the subject list is not part of their context,
+      and re-running with fewer or more subjects reuses every stored fold.
+
+    Parameters
+    ----------
+    evaluation : str
+    splitter : splitter
+    paradigm : str
+        :func:`neurodec.evaluation.data.paradigm_description` of the paradigm.
+    seed : int | None
+    metric : str
+    cohort : dict of int -> str | None
+
+    Returns
+    -------
+    context : str
+    description : dict
+        JSON-able; reports show its differing fields to tell runs apart.
+    """
+    protocol = {"class": type(splitter).__name__}
+    for k, v in sorted(vars(splitter).items()):
+        if not (k == "random_state" and v == seed):  # the seed is its own field
+            protocol[k] = describe(v)
+    description: dict[str, Any] = {
+        "evaluation": evaluation,
+        "protocol": protocol,
+        "paradigm": paradigm,
+        "seed": seed,
+        "metric": metric,
+    }
+    if cohort is not None:
+        description["subjects"] = sorted(int(s) for s in cohort)
+        description["cohort_data"] = {str(s): str(v) for s, v in sorted(cohort.items())}
+    return content_hash(description), description

@@ -8,6 +8,10 @@ differences when there are fewer than ``perm_cutoff`` subjects (exact up to
 mean difference (mean / std of the paired differences) as effect size. Across
 datasets, p-values are combined with Stouffer's method and effects averaged,
 both weighted by the square root of the number of subjects.
+
+Scores of different runs (a ``run`` or ``context`` column, see
+:func:`neurodec.evaluation.summary.label_runs`) are never averaged or paired
+together: each run is its own group.
 """
 
 from __future__ import annotations
@@ -31,14 +35,19 @@ __all__ = [
 _EXACT_MAX = 14
 
 
+def _group_keys(results: pd.DataFrame) -> list[str]:
+    """dataset, and evaluation / run / context where present: what must not be mixed."""
+    return ["dataset"] + [c for c in ("evaluation", "run", "context") if c in results]
+
+
 def subject_scores(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean score per (dataset, evaluation, pipeline, subject), over sessions and folds."""
+    """Mean score per (dataset, evaluation, run, pipeline, subject), over sessions and folds."""
     need = {"dataset", "pipeline", "subject", "score"}
     missing = need - set(results.columns)
     if missing:
         raise InvalidInputError(f"results lack column(s) {sorted(missing)}")
-    keys = ["dataset"] + (["evaluation"] if "evaluation" in results else []) + ["pipeline", "subject"]
-    return results.groupby(keys, sort=True)["score"].mean().reset_index()
+    keys = _group_keys(results) + ["pipeline", "subject"]
+    return results.groupby(keys, sort=True, dropna=False)["score"].mean().reset_index()
 
 
 def permutation_pvalue(diffs: np.ndarray, n_perms: int = 10000, seed: int = 0) -> float:
@@ -75,18 +84,18 @@ def standardized_mean_difference(diffs: np.ndarray) -> float:
 
 
 def paired_comparisons(results: pd.DataFrame, perm_cutoff: int = 20, seed: int = 0) -> pd.DataFrame:
-    """Every ordered pipeline pair, per dataset (and evaluation).
+    """Every ordered pipeline pair, per dataset (and evaluation, run).
 
     Returns
     -------
     DataFrame
-        ``dataset, [evaluation,] pipe1, pipe2, n_subjects, mean_diff, smd, p, test``
-        where ``p`` tests "pipe1 > pipe2" on subjects scored by both.
+        ``dataset, [evaluation, run, context,] pipe1, pipe2, n_subjects, mean_diff,
+        smd, p, test`` where ``p`` tests "pipe1 > pipe2" on subjects scored by both.
     """
     subj = subject_scores(results)
-    group_keys = ["dataset"] + (["evaluation"] if "evaluation" in subj else [])
+    group_keys = _group_keys(subj)
     rows = []
-    for key, df in subj.groupby(group_keys, sort=True):
+    for key, df in subj.groupby(group_keys, sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         table = df.pivot(index="subject", columns="pipeline", values="score")
         for a, b in itertools.permutations(table.columns, 2):

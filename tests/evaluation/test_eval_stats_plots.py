@@ -107,3 +107,23 @@ def test_write_plots_makes_pngs(tmp_path):
     assert names == ["forest_bad_vs_good.png", "paired_bad_vs_good.png", "scores.png"]
     for f in files:
         assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f.stat().st_size > 5000
+
+
+def test_paired_plot_has_one_panel_per_evaluation_with_one_dot_per_subject():
+    import matplotlib.pyplot as plt
+
+    from neurodec.evaluation.plots import paired_plot
+
+    within = _scores(5, datasets=("A",))
+    cross = within.assign(evaluation="CrossSubject", score=within.score - 0.1)
+    fig = paired_plot(pd.concat([within, cross]), "bad", "good")
+    try:
+        titles = [ax.get_title() for ax in fig.axes]
+        assert titles == ["CrossSubject (5 subjects)", "WithinSession (5 subjects)"]
+        for ax in fig.axes:
+            assert sum(len(c.get_offsets()) for c in ax.collections) == 5
+        assert "one dot per subject" in fig._suptitle.get_text()
+    finally:
+        plt.close(fig)
+    with pytest.raises(InvalidInputError, match="no subject has scores of both"):
+        paired_plot(within, "bad", "nope")

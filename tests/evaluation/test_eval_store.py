@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import neurodec.evaluation.engine as engine
-from neurodec.errors import ConfigError, InvalidInputError
+from neurodec.errors import InvalidDataError, InvalidInputError
 from neurodec.evaluation import ResultsStore, WithinSessionEvaluation
 from neurodec.evaluation.data import clear_memory_cache
 
@@ -51,7 +51,7 @@ def test_store_appends_without_duplicates_and_exports(tmp_path):
     assert store.add([_row(), _row(fold=1, task="1|0|1")]) == 2
     assert store.add([_row(score=0.9)]) == 0  # same key: ignored, first value kept
     assert len(store) == 2
-    assert store.done_tasks("D", "E", "c") == {("P@1", "1|0|0"), ("P@1", "1|0|1")}
+    assert store.done_tasks("D", "E", "c") == {("P@1", "1|0|0", ""), ("P@1", "1|0|1", "")}
     csv = store.export_csv(tmp_path / "out.csv")
     pq = store.export_parquet(tmp_path / "out.parquet")
     a, b = pd.read_csv(csv), pd.read_parquet(pq)
@@ -65,8 +65,9 @@ def test_store_appends_without_duplicates_and_exports(tmp_path):
 def test_store_rejects_garbage_file(tmp_path):
     bad = tmp_path / "results.sqlite"
     bad.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(ConfigError, match="not a readable results store"):
+    with pytest.raises(InvalidDataError, match="is corrupt .*file is not a database.*left untouched"):
         ResultsStore(bad)
+    assert bad.read_bytes() == b"this is not sqlite at all" * 100
     f = tmp_path / "file.txt"
     f.write_text("x")
     with pytest.raises(InvalidInputError, match="folder"):
