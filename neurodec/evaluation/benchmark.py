@@ -18,6 +18,7 @@ import pandas as pd
 from neurodec.errors import ConfigError, DataNotFoundError, InvalidInputError, UnknownNameError
 from neurodec.evaluation.evaluations import EVALUATIONS
 from neurodec.evaluation.pipelines import PipelineSpec, read_pipeline_specs
+from neurodec.evaluation.procs import terminate_gracefully
 from neurodec.evaluation.summary import per_session_scores, summary_table
 
 __all__ = ["resolve_evaluations", "paradigm_for", "run_benchmark", "BenchmarkResult"]
@@ -97,6 +98,7 @@ def _check_local(dataset: Any, subjects: Sequence[int]) -> None:
             check(s)
 
 
+@terminate_gracefully()  # SIGTERM/SIGHUP (Slurm, timeout, a closed terminal) stop it as Ctrl-C does
 def run_benchmark(
     pipelines: Mapping[str, Any] | str | os.PathLike,
     datasets: Sequence[Any],
@@ -129,6 +131,12 @@ def run_benchmark(
         Where the store, ``results.csv`` and plots go (``None``: memory only).
     paradigm : str | None
         Force a paradigm (``LeftRightImagery``, ``MotorImagery``, ``P300``).
+
+    Notes
+    -----
+    SIGTERM and SIGHUP stop the run as Ctrl-C does: the stored folds are kept
+    (re-running resumes), workers and temporary files are removed, and
+    :class:`neurodec.errors.Terminated` (exit status 143 for SIGTERM) is raised.
     """
     evaluations = resolve_evaluations(evaluations)
     specs: list[PipelineSpec] | None = None
@@ -185,9 +193,13 @@ def run_benchmark(
     files: list[Path] = []
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "results.csv.tmp"
-        folds.to_csv(tmp, index=False)
-        os.replace(tmp, folder / "results.csv")
+        # a name of its own: runs sharing the folder must not write one temporary file
+        tmp = folder / f"results.csv.{os.getpid()}.tmp"
+        try:
+            folds.to_csv(tmp, index=False)
+            os.replace(tmp, folder / "results.csv")
+        finally:
+            tmp.unlink(missing_ok=True)
         files.append(folder / "results.csv")
         if plots:
             from neurodec.evaluation.plots import write_plots
