@@ -21,10 +21,11 @@ Three guarantees for a benchmark that runs folds in worker processes:
   workers are gone, loky's resource tracker sees its last pipe close and exits
   (removing joblib's own memmap folders).
 - **Temporary folders are owned.** :func:`run_tempdir` names its folder
-  ``neurodec-eval-<host>-<pid>-<random>`` and, before creating it, removes the
-  folders of this host whose owner process is dead (left by a SIGKILL or a power
-  cut); a folder of a live process, or of another host sharing the temporary
-  directory, is never touched.
+  ``neurodec-eval-<host>-<pid>-<random>`` (``<host>``: the host name and, on
+  Linux, the pid namespace) and, before creating it, removes the folders of this
+  host whose owner process is dead (left by a SIGKILL or a power cut); a folder
+  of a live process, of another host or container sharing the temporary
+  directory, or without an owner in its name, is never touched.
 """
 
 from __future__ import annotations
@@ -156,7 +157,14 @@ def watch_parent(parent_pid: int, interval: float = PARENT_POLL_S) -> threading.
 
 # --------------------------------------------------------------------------- temp folders
 def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+    """This host and, on Linux, this pid namespace: a pid means something only within
+    both (containers may share a temporary directory, and even a host name)."""
+    name = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+    try:
+        name += f"_ns{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:  # not Linux
+        pass
+    return name
 
 
 def _owner(name: str) -> tuple[str, int] | None:

@@ -8,6 +8,7 @@ a worker spawned after the signal would be found too. Every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -152,6 +153,65 @@ def test_cli_sigterm_mid_run_one_line_exit_143_rows_kept(tmp_path, monkeypatch, 
     monkeypatch.setattr(ResultsStore, "add", real_add)
     assert main(args) == 0  # resumes
     assert len(ResultsStore(out)) == 2 * 5
+
+
+# loads procs.py alone (not the neurodec.evaluation package, which takes seconds to import)
+WATCHER = """
+import importlib.util, sys, time
+spec = importlib.util.spec_from_file_location("procs", {path!r})
+procs = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(procs)
+procs.watch_parent({pid}, 0.05)
+print("watching", flush=True)
+time.sleep(60)
+"""
+
+PARENT = """
+import os, subprocess, sys, time
+code = {watcher!r}.replace("PARENT_PID", str(os.getpid()))
+child = subprocess.Popen([sys.executable, "-c", code])
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_watch_parent_ends_a_process_whose_parent_died():
+    path = str(REPO / "neurodec" / "evaluation" / "procs.py")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    # a direct child: its parent is SIGKILLed, it is re-parented, it leaves
+    watcher = WATCHER.format(path=path, pid="PARENT_PID")
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT.format(watcher=watcher)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    child = None
+    try:
+        child = psutil.Process(int(parent.stdout.readline()))
+        time.sleep(1.0)
+        assert child.is_running() and child.status() != psutil.STATUS_ZOMBIE  # parent alive: it stays
+        parent.kill()
+        parent.wait(timeout=60)
+        psutil.wait_procs([child], timeout=10)
+        assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+    finally:
+        parent.kill()
+        with contextlib.suppress(psutil.Error, AttributeError):
+            child.kill()
+    # not a child of the watched process: the pid's existence is checked
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", WATCHER.format(path=path, pid=other.pid)], env=env, stdout=subprocess.PIPE
+    )
+    try:
+        assert watcher.stdout.readline().strip() == b"watching"
+        time.sleep(0.5)
+        assert watcher.poll() is None
+        other.kill()
+        other.wait(timeout=60)  # reaped: the pid is gone
+        assert watcher.wait(timeout=10) == 75
+    finally:
+        other.kill()
+        watcher.kill()
+        watcher.wait(timeout=60)
 
 
 # --------------------------------------------------------------------------- subprocess
