@@ -340,7 +340,7 @@ def report(args, ref_info: dict, table: list[dict], ctx: dict, wall: float, cpu:
         "orphaned processes": sum(r["orphans"] for r in table),
         "temp folders left after the next run": sum(r["temp_after_resume"] for r in table),
         "results of mixed contexts pooled without being asked (`results show` rows)": ctx["show_rows_pooled"],
-        "... (per_session_scores sessions)": ctx["api_sessions_pooled"],
+        "same, `per_session_scores` rows mixing two contexts": ctx["api_sessions_pooled"],
     }
     lines += ["Totals (goal 0 each):", "", "| what | count |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in totals.items()]
