@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "MissingExtraError",
     "InconsistentVersionWarning",
+    "Terminated",
 ]
 
 
@@ -89,3 +90,26 @@ class InconsistentVersionWarning(UserWarning):
             f"neurodec {self.current_version}: it may fail or give different results; refit it "
             f"with this version (or load it with neurodec {self.original_version})"
         )
+
+
+class Terminated(SystemExit):
+    """The process was asked to stop (SIGTERM, SIGHUP) while neurodec was running.
+
+    Raised in the main thread by :func:`neurodec.evaluation.procs.terminate_gracefully`,
+    so cleanup runs as for Ctrl-C (workers stopped, temporary files removed, stored
+    results kept). Uncaught, it ends the process with status ``128 + signum`` (143
+    for SIGTERM) and no traceback, as the signal itself would have.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + int(signum))
+        self.signum = int(signum)
+
+    def __str__(self) -> str:
+        import signal
+
+        try:
+            name = signal.Signals(self.signum).name
+        except ValueError:
+            name = f"signal {self.signum}"
+        return f"terminated by {name}"

@@ -15,7 +15,7 @@ import sys
 import click
 
 from neurodec import __version__
-from neurodec.errors import NeurodecError
+from neurodec.errors import NeurodecError, Terminated
 
 __all__ = ["main", "cli"]
 
@@ -67,7 +67,8 @@ def cli(verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; turns neurodec errors into exit code 2."""
+    """Entry point of the console script; turns neurodec errors into exit code 2 and a
+    SIGTERM/SIGHUP stop into one line and ``128 + signum`` (143 for SIGTERM)."""
     try:
         cli.main(args=argv, prog_name="neurodec", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except NeurodecError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
+    except Terminated as exc:
+        click.echo(f"{exc}: results stored so far are kept; run the same command again to resume", err=True)
+        return exc.code
     return 0
 
 

@@ -5,18 +5,23 @@ backend is ``loky`` (processes, default), ``threading``, ``sequential``, or
 ``dask`` (``distributed``'s joblib backend; give a scheduler address or a
 ``distributed.Client``, else a local cluster of ``n_jobs`` worker processes is
 started for the run).
+
+loky workers are started with :func:`neurodec.evaluation.procs.watch_parent`
+as initializer, so they end on their own when this process dies, even by SIGKILL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
 from joblib import parallel_config
 
 from neurodec.errors import InvalidInputError
+from neurodec.evaluation.procs import watch_parent
 from neurodec.extras import require
 
 __all__ = ["BACKENDS", "parallel_backend"]
@@ -58,7 +63,9 @@ def parallel_backend(
             with parallel_config(backend="sequential"):
                 yield 1
         else:
-            with parallel_config(backend=backend, n_jobs=n_jobs):
+            # workers that outlive a killed parent hold memory for minutes (loky's idle timeout)
+            extra = dict(initializer=watch_parent, initargs=(os.getpid(),)) if backend == "loky" else {}
+            with parallel_config(backend=backend, n_jobs=n_jobs, **extra):
                 yield n_jobs
         return
     distributed = require("distributed", "backend='dask'")

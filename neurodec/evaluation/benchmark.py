@@ -21,6 +21,7 @@ from sklearn.base import clone
 from neurodec.errors import ConfigError, DataNotFoundError, InvalidInputError, UnknownNameError
 from neurodec.evaluation.evaluations import EVALUATIONS
 from neurodec.evaluation.pipelines import PipelineSpec, build_pipelines, read_pipeline_specs
+from neurodec.evaluation.procs import terminate_gracefully
 from neurodec.evaluation.store import ResultsStore
 from neurodec.evaluation.summary import per_session_scores, summary_table
 
@@ -105,6 +106,7 @@ def _check_local(dataset: Any, subjects: Sequence[int]) -> None:
             check(s)
 
 
+@terminate_gracefully()  # SIGTERM/SIGHUP (Slurm, timeout, a closed terminal) stop it as Ctrl-C does
 def run_benchmark(
     pipelines: Mapping[str, Any] | str | os.PathLike,
     datasets: Sequence[Any],
@@ -149,6 +151,12 @@ def run_benchmark(
         A pipeline file is invalid: every file is read and every pipeline built (its
         parameter names and values checked) before anything runs, and the error lists
         each invalid pipeline on its own line.
+
+    Notes
+    -----
+    SIGTERM and SIGHUP stop the run as Ctrl-C does: the stored folds are kept
+    (re-running resumes), workers and temporary files are removed, and
+    :class:`neurodec.errors.Terminated` (exit status 143 for SIGTERM) is raised.
     """
     evaluations = resolve_evaluations(evaluations)
     specs: list[PipelineSpec] | None = None

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from time import perf_counter
@@ -53,6 +52,7 @@ from neurodec.evaluation.data import data_versions, load_epochs, paradigm_descri
 from neurodec.evaluation.features import split_stateless_head
 from neurodec.evaluation.identity import content_hash, pipeline_key, run_context
 from neurodec.evaluation.metrics import default_metric_name, get_metric
+from neurodec.evaluation.procs import run_tempdir, terminate_gracefully
 from neurodec.evaluation.splitters import Fold
 from neurodec.evaluation.store import ResultsStore
 
@@ -432,12 +432,13 @@ def _run_dataset(
 
     shared = list({id(a): a for a in [*feats.values(), data.y, domains]}.values())
     with (
-        tempfile.TemporaryDirectory(prefix="neurodec-eval-") as tmp,
+        terminate_gracefully(),  # SIGTERM as Ctrl-C: workers stopped, tmp removed, stored rows kept
+        run_tempdir() as tmp,  # owned by this pid; folders of dead runs are removed first
         parallel_backend(backend, n_jobs, scheduler, scatter=shared if backend == "dask" else None) as jobs,
+        tqdm(total=n_fits, desc=f"{code} {evaluation}", disable=not progress, unit="fold") as bar,
     ):
         if jobs != 1 and backend in ("loky",):
             feats = _as_memmaps(feats, tmp)
-        bar = tqdm(total=n_fits, desc=f"{code} {evaluation}", disable=not progress, unit="fold")
         parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
         calls = (
             delayed(_tagged)(
@@ -482,7 +483,6 @@ def _run_dataset(
                         code, evaluation, context, keys[name], unit, _unit_version(versions, unit)
                     )
             bar.update(len(by_name))
-        bar.close()
 
 
 def _unit_version(versions: Mapping[int, str], unit: int) -> str:

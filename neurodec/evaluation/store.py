@@ -502,7 +502,7 @@ def _sql_literal(value: object) -> str:
 
 def _atomic_write(path: Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # runs sharing a folder: one name each
     write(tmp)
     os.replace(tmp, path)
     return path
