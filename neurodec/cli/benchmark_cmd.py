@@ -123,6 +123,12 @@ def print_summary(result) -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786).")
 @click.option("--overwrite", is_flag=True, help="Recompute instead of resuming.")
 @click.option("--no-plots", is_flag=True, help="Do not write PNG plots.")
+@click.option(
+    "--allow-missing-runs",
+    is_flag=True,
+    help="Read the runs that are present when a dataset's run files are missing (a warning, and an "
+    "incomplete_session metadata column) instead of failing.",
+)
 def benchmark(
     pipelines_path,
     trust_modules,
@@ -139,6 +145,7 @@ def benchmark(
     scheduler,
     overwrite,
     no_plots,
+    allow_missing_runs,
 ):
     """Evaluate pipelines on datasets (MOABB protocols); resumable, prints a summary."""
     quiet_libraries()
@@ -155,7 +162,7 @@ def benchmark(
         raise InvalidInputError("--scheduler needs --backend dask")
     check_writable(results_dir)  # a read-only store fails before anything is loaded
     path = pipelines_path if pipelines_path is not None else pipelines_dir()
-    ds = load_datasets(datasets, data_root, list(subjects) or None)
+    ds = load_datasets(datasets, data_root, list(subjects) or None, allow_missing_runs=allow_missing_runs)
     result = run_benchmark(
         path,
         ds,

@@ -236,10 +236,21 @@ def _evaluate(
 
 
 def load_datasets(
-    names: Sequence[str], data_root: str | os.PathLike | None = None, subjects: Sequence[int] | None = None
+    names: Sequence[str],
+    data_root: str | os.PathLike | None = None,
+    subjects: Sequence[int] | None = None,
+    allow_missing_runs: bool = False,
 ) -> list[Any]:
-    """Registry datasets by name, optionally restricted to ``subjects``."""
+    """Registry datasets by name, optionally restricted to ``subjects``.
+
+    With ``allow_missing_runs``, datasets that accept that option read the runs that are
+    present (a warning, an ``incomplete_session`` metadata column); for the others a
+    missing file stays an error.
+    """
+    import inspect
+
     from neurodec.datasets import get_dataset
+    from neurodec.datasets.registry import dataset_class
 
     if data_root is not None and not Path(data_root).expanduser().is_dir():
         raise DataNotFoundError(
@@ -248,7 +259,13 @@ def load_datasets(
         )
     out = []
     for name in names:
-        ds = get_dataset(name, data_root=data_root)
+        options = {}
+        if allow_missing_runs:
+            if "allow_missing_runs" in inspect.signature(dataset_class(name)).parameters:
+                options["allow_missing_runs"] = True
+            else:
+                log.warning("%s reads every run or none: --allow-missing-runs does not apply", name)
+        ds = get_dataset(name, data_root=data_root, **options)
         if subjects:
             bad = [s for s in subjects if s not in ds.subject_list]
             if bad:

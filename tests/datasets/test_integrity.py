@@ -16,6 +16,7 @@ import pytest
 
 from neurodec import paradigms as nd
 from neurodec.cli import main
+from neurodec.config import pipelines_dir
 from neurodec.datasets import get_dataset
 from neurodec.datasets.descriptors import load_descriptor
 from neurodec.datasets.eegnotebooks import EEGNotebooks_VisualP300
@@ -212,3 +213,18 @@ def test_descriptor_run_files_are_validated(tmp_path, run_files, problem):
     content["run_files"] = run_files
     with pytest.raises(ConfigError, match=re.escape(f"key 'run_files' {problem}")):
         load_descriptor(_write(tmp_path, content))
+
+
+@pytest.mark.data
+def test_benchmark_cli_allow_missing_runs(data_root, tmp_path, cache_dir, capsys):
+    _link(data_root, tmp_path, f"{PHYS}/S001")
+    (tmp_path / PHYS / "S001" / "S001R08.edf").unlink()
+    pipes = tmp_path / "pipes"
+    pipes.mkdir()
+    (pipes / "mdm.yml").write_text((pipelines_dir() / "mdm.yml").read_text())
+    args = ["benchmark", "--pipelines", str(pipes), "--datasets", "PhysionetMI", "--data-root", str(tmp_path),
+            "--subjects", "1", "--evaluations", "within-session", "--no-plots"]  # fmt: skip
+    assert main([*args, "--results", str(tmp_path / "strict")]) == 2
+    assert "S001R08.edf" in capsys.readouterr().err
+    assert main([*args, "--results", str(tmp_path / "lenient"), "--allow-missing-runs"]) == 0
+    assert "MDM" in capsys.readouterr().out
