@@ -1,4 +1,4 @@
-"""``neurodec results DIR [show|compare|plot]``: read a results folder."""
+"""``neurodec results DIR [show|compare|plot|export-moabb TARGET]``: read a results folder."""
 
 from __future__ import annotations
 
@@ -28,7 +28,20 @@ def _load(folder: Path):
 
 @click.command("results")
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.argument("action", type=click.Choice(["show", "compare", "plot"]), default="show")
+@click.argument("action", type=click.Choice(["show", "compare", "plot", "export-moabb"]), default="show")
+@click.argument("target", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--paradigm",
+    default=None,
+    help="export-moabb: the paradigm the runs used (a 'paradigm' column; needed for the HDF5 layout).",
+)
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="HASH",
+    help="export-moabb: only the runs with this context (repeatable).",
+)
 @click.option(
     "--export",
     type=click.Path(path_type=Path),
@@ -42,16 +55,33 @@ def _load(folder: Path):
     show_default=True,
     help="compare: permutation test below this many subjects, Wilcoxon from it.",
 )
-def results(folder, action, export, perm_cutoff):
-    """Show the summary, compare pipelines (paired tests, effect sizes, meta-analysis) or write plots."""
+def results(folder, action, target, paradigm, contexts, export, perm_cutoff):
+    """Show the summary, compare pipelines (paired tests, effect sizes, meta-analysis), write
+    plots, or export to MOABB's results format.
+
+    export-moabb TARGET writes MOABB's results table (what moabb.analysis plotting and
+    statistics take) to TARGET.csv / TARGET.parquet, or MOABB's HDF5 files under the folder
+    TARGET (results/<PARADIGM>/<Evaluation>/results_.hdf5, read by moabb's Results).
+    """
     from neurodec.errors import InvalidInputError
     from neurodec.evaluation.stats import meta_analysis, paired_comparisons
     from neurodec.evaluation.summary import per_session_scores, summary_table
 
+    if (action == "export-moabb") != (target is not None):
+        raise InvalidInputError(
+            "give TARGET with export-moabb only: neurodec results DIR export-moabb out.csv|out.parquet|FOLDER"
+        )
     store, folds = _load(folder)
     try:
         if folds.empty:
             click.echo(f"{folder}: the store is empty")
+            return
+        if action == "export-moabb":
+            from neurodec.evaluation.moabb_export import moabb_results_frame, write_moabb
+
+            frame = moabb_results_frame(folds, paradigm=paradigm, contexts=list(contexts) or None)
+            for f in write_moabb(frame, target, paradigm):
+                click.echo(f"wrote {f} ({len(frame)} rows in MOABB's results format)")
             return
         scores = per_session_scores(folds)
         if action == "show":
