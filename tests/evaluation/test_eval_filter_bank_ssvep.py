@@ -20,7 +20,7 @@ from neurodec.evaluation import WithinSessionEvaluation
 from neurodec.evaluation.benchmark import run_benchmark
 from neurodec.evaluation.pipelines import load_pipelines
 
-PIPES = Path(__file__).resolve().parent / "pipelines_moabb"
+PIPES = Path(__file__).resolve().parent / "pipelines_ssvep"
 
 
 class FirstBand:
@@ -115,3 +115,19 @@ def test_fbcsp_moabb_scores_its_first_band_only():
     np.testing.assert_allclose(first, theirs, rtol=1e-6)
     whole = _ours(nd.FilterBankMotorImagery(cache=False), ds, pipes).sort_index()
     assert whole.to_numpy() != pytest.approx(first.to_numpy())
+
+
+def test_pipelines_needing_epochs_are_left_out_by_name(ssvep, tmp_path, caplog):
+    """MOABB 1.7's SSVEP classifiers take mne.Epochs; the engine evaluates arrays: such a
+    pipeline is named and left out, the others run."""
+    import logging
+    import shutil
+
+    for name in ("SSVEP_CCA.yml", "SSVEP_MDM.yml"):
+        shutil.copy(PIPES / name, tmp_path / name)
+    with caplog.at_level(logging.WARNING, logger="neurodec"):
+        res = run_benchmark(tmp_path, [ssvep], progress=False)
+    assert set(res.scores["pipeline"]) == {"SSVEP MDM"}
+    assert "SSVEP CCA (epochs)" in caplog.text and "SSVEP_CCA takes mne.Epochs" in caplog.text
+    with pytest.raises(Exception, match="every pipeline needs mne.Epochs"):
+        run_benchmark(PIPES / "SSVEP_CCA.yml", [ssvep], progress=False)
