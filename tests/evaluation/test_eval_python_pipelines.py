@@ -134,19 +134,19 @@ def test_what_the_file_builds_is_checked(tmp_path, monkeypatch):
     # an estimator class defined in a trusted module is admitted, from another one refused
     lab = _write(
         tmp_path / "lab",
-        "mylab_models.py",
+        "pylab_pipeline_models.py",
         "from sklearn.linear_model import LogisticRegression\nclass Mine(LogisticRegression):\n    pass\n",
     )
     monkeypatch.syspath_prepend(str(lab.parent))
     path = _write(
         tmp_path / "c",
         "p.py",
-        header + "from mylab_models import Mine\n"
+        header + "from pylab_pipeline_models import Mine\n"
         "PIPELINE = {'name': 'x', 'paradigms': ['P300'], 'pipeline': make_pipeline(Mine())}\n",
     )
-    with pytest.raises(ConfigError, match="imports 'mylab_models'"):
+    with pytest.raises(ConfigError, match="imports 'pylab_pipeline_models'"):
         read_pipeline_specs(path, allow_python=True)
-    assert read_pipeline_specs(path, allow_python=True, trust_modules=["mylab_models"])[0].executed
+    assert read_pipeline_specs(path, allow_python=True, trust_modules=["pylab_pipeline_models"])[0].executed
     # a class defined in the file itself is part of the code the user allowed
     path = _write(
         tmp_path / "d",
