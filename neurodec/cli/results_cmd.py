@@ -33,7 +33,8 @@ def _load(folder: Path):
 @click.option(
     "--paradigm",
     default=None,
-    help="export-moabb: the paradigm the runs used (a 'paradigm' column; needed for the HDF5 layout).",
+    help="export-moabb: the paradigm the runs used (a 'paradigm' column; the HDF5 layout needs it "
+    "unless the store records it).",
 )
 @click.option(
     "--context",

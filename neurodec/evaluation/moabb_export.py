@@ -18,10 +18,12 @@ one group per pipeline, one table per dataset), which
 ``moabb.analysis.results.Results(evaluation_class, paradigm_class, hdf5_path=folder)``
 reads back.
 
-The store's rows do not name the paradigm; the caller gives it (``paradigm=``). A
-store holding one pipeline name under several versions or run contexts (another seed,
-paradigm or metric) would mix them in MOABB's table: that is refused, naming the
-contexts to choose from (``contexts=``).
+The paradigm comes from the caller (``paradigm=``) or, when the store's rows carry a
+non-empty ``paradigm`` column (stores that record the paradigm class of each run), from
+the rows themselves, one HDF5 tree per paradigm. A store holding one pipeline name
+under several versions or run contexts (another seed, paradigm or metric) would mix
+them in MOABB's table: that is refused, naming the contexts to choose from
+(``contexts=``).
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ def moabb_results_frame(
     folds : DataFrame
         Rows of :meth:`ResultsStore.to_frame` (or ``results.csv``).
     paradigm : str | None
-        Paradigm name written in a ``paradigm`` column (as ``moabb.benchmark`` does).
+        Paradigm name written in a ``paradigm`` column (as ``moabb.benchmark`` does);
+        ``None``: the rows' own ``paradigm`` column when they all have one, else no column.
     contexts : list of str | None
         Keep only these run contexts (the store's ``context`` column).
 
@@ -131,7 +134,13 @@ def moabb_results_frame(
     if folds.empty:
         raise InvalidInputError("no results to export: the store is empty")
     _check_unambiguous(folds)
-    g = folds.groupby(_GROUP, sort=True)
+    from_rows = (
+        paradigm is None
+        and "paradigm" in folds.columns
+        and folds["paradigm"].notna().all()
+        and (folds["paradigm"].astype(str) != "").all()
+    )
+    g = folds.groupby(_GROUP + (["paradigm"] if from_rows else []), sort=True)
     out = g.agg(
         score=("score", "mean"),
         time=("time", "mean"),
@@ -156,6 +165,7 @@ def moabb_results_frame(
     columns = list(MOABB_COLUMNS)
     if paradigm is not None:
         out["paradigm"] = str(paradigm)
+    if paradigm is not None or from_rows:
         columns.append("paradigm")
     return out[columns].reset_index(drop=True)
 
@@ -184,10 +194,13 @@ def _digest(pipeline: str) -> str:
     return hashlib.sha256(pipeline.encode()).hexdigest()[:32]
 
 
-def write_moabb_hdf5(frame: pd.DataFrame, folder: str | os.PathLike, paradigm: str) -> list[Path]:
+def write_moabb_hdf5(
+    frame: pd.DataFrame, folder: str | os.PathLike, paradigm: str | None = None
+) -> list[Path]:
     """Write a :func:`moabb_results_frame` table as MOABB's HDF5 results files.
 
-    One file per evaluation, ``<folder>/results/<paradigm>/<Evaluation>Evaluation/results_.hdf5``
+    One file per paradigm and evaluation,
+    ``<folder>/results/<paradigm>/<Evaluation>Evaluation/results_.hdf5``
     (MOABB's ``Results`` path for ``suffix=""``); in it one group per pipeline
     (``attrs["name"]``) holding one dataset group per dataset code, with MOABB's
     ``id`` (subject, session) and ``data`` (score, time, samples, samples_test,
@@ -200,16 +213,24 @@ def write_moabb_hdf5(frame: pd.DataFrame, folder: str | os.PathLike, paradigm: s
     """
     import h5py
 
-    if not isinstance(paradigm, str) or not paradigm.isidentifier():
+    if paradigm is None and "paradigm" not in frame.columns:
         raise InvalidInputError(
-            f"paradigm must be a paradigm class name (e.g. LeftRightImagery), got {paradigm!r}"
+            "MOABB's HDF5 layout is results/<Paradigm>/<Evaluation>/; pass the paradigm the runs "
+            "used (--paradigm LeftRightImagery)"
         )
+    names = frame["paradigm"] if paradigm is None else pd.Series(paradigm, index=frame.index)
+    for name in set(names):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise InvalidInputError(
+                f"paradigm must be a paradigm class name (e.g. LeftRightImagery), got {name!r}"
+            )
     unknown = sorted(set(frame["evaluation"]) - set(MOABB_EVALUATION_CLASSES))
     if unknown:
         raise InvalidInputError(f"evaluation(s) {unknown} have no MOABB evaluation class")
     files = []
-    for evaluation, rows in frame.groupby(frame["evaluation"].map(MOABB_EVALUATION_CLASSES), sort=True):
-        path = Path(folder) / "results" / paradigm / evaluation / "results_.hdf5"
+    groups = frame.groupby([names, frame["evaluation"].map(MOABB_EVALUATION_CLASSES)], sort=True)
+    for (par, evaluation), rows in groups:
+        path = Path(folder) / "results" / par / evaluation / "results_.hdf5"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         text = h5py.special_dtype(vlen=str)
@@ -236,7 +257,8 @@ def write_moabb_hdf5(frame: pd.DataFrame, folder: str | os.PathLike, paradigm: s
 
 def write_moabb(frame: pd.DataFrame, out: str | os.PathLike, paradigm: str | None = None) -> list[Path]:
     """Write a :func:`moabb_results_frame` table to ``out``: a ``.csv`` / ``.parquet``
-    file, or a folder in MOABB's HDF5 layout (:func:`write_moabb_hdf5`, needs ``paradigm``).
+    file, or a folder in MOABB's HDF5 layout (:func:`write_moabb_hdf5`, needs ``paradigm`` or a
+    ``paradigm`` column).
 
     Returns
     -------
@@ -256,11 +278,6 @@ def write_moabb(frame: pd.DataFrame, out: str | os.PathLike, paradigm: str | Non
     if out.suffix or (out.exists() and not out.is_dir()):
         raise InvalidInputError(
             f"{out}: export to a .csv or .parquet file, or to a folder (MOABB's HDF5 layout)"
-        )
-    if paradigm is None:
-        raise InvalidInputError(
-            "MOABB's HDF5 layout is results/<Paradigm>/<Evaluation>/; pass the paradigm the runs "
-            "used (--paradigm LeftRightImagery)"
         )
     return write_moabb_hdf5(frame, out, paradigm)
 

@@ -157,8 +157,36 @@ def test_cli_export_moabb(results, tmp_path, capsys):
     assert list(table.columns) == [*MOABB_COLUMNS, "paradigm"] and len(table) == 12 + 6 * 2
     assert main(["results", str(results), "export-moabb", str(tmp_path / "h5"), "--paradigm", "P300"]) == 0
     assert (tmp_path / "h5" / "results" / "P300" / "WithinSessionEvaluation" / "results_.hdf5").is_file()
-    assert main(["results", str(results), "export-moabb", str(tmp_path / "h5b")]) == 2
+    assert main(["results", str(results), "export-moabb", str(tmp_path / "h5b")]) == 2  # rows name none
     assert "pass the paradigm" in capsys.readouterr().err
     assert main(["results", str(results), "export-moabb"]) == 2
     assert main(["results", str(results), "export-moabb", str(tmp_path / "x.json")]) == 2
     assert ".csv or .parquet" in capsys.readouterr().err
+
+
+def test_a_paradigm_column_in_the_rows_is_used(results, tmp_path):
+    """Stores that record each run's paradigm class: one HDF5 tree per paradigm, no argument."""
+    from moabb.analysis.results import Results
+    from moabb.evaluations import WithinSessionEvaluation
+    from moabb.paradigms import FilterBankMotorImagery, LeftRightImagery
+
+    from neurodec.evaluation.moabb_export import write_moabb
+    from neurodec.evaluation.store import ResultsStore
+
+    store = ResultsStore(results)
+    folds = store.to_frame()
+    store.close()
+    folds = folds[folds["evaluation"] == "WithinSession"].copy()
+    folds["paradigm"] = np.where(folds["pipeline"] == "MDM", "LeftRightImagery", "FilterBankMotorImagery")
+    frame = moabb_results_frame(folds)
+    assert list(frame.columns) == [*MOABB_COLUMNS, "paradigm"]
+    assert set(zip(frame["pipeline"], frame["paradigm"])) == {
+        ("MDM", "LeftRightImagery"),
+        ("TS+LR", "FilterBankMotorImagery"),
+    }
+    files = write_moabb(frame, tmp_path / "h5")
+    assert sorted(f.parent.parent.name for f in files) == ["FilterBankMotorImagery", "LeftRightImagery"]
+    for par, pipe in [(LeftRightImagery, "MDM"), (FilterBankMotorImagery, "TS+LR")]:
+        back = Results(WithinSessionEvaluation, par, hdf5_path=tmp_path / "h5").to_dataframe()
+        assert set(back["pipeline"]) == {pipe} and len(back) == 6
+    assert "paradigm" not in moabb_results_frame(folds.assign(paradigm="")).columns
