@@ -33,7 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Evaluate pipelines on datasets (MOABB protocols).",
     ),
     "pipelines": ("neurodec.cli.pipelines_cmd", "pipelines", "List the pipelines in a folder of YAML files."),
-    "results": ("neurodec.cli.results_cmd", "results", "Show, compare or plot a results store."),
+    "results": (
+        "neurodec.cli.results_cmd",
+        "results",
+        "Show, compare, plot or export (MOABB's format) a results store.",
+    ),
 }
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from neurodec.cli.pipelines_cmd import ALLOW_PYTHON_HELP, echo_python_files
+
 __all__ = ["benchmark", "MultiValueOption", "print_summary", "quiet_libraries"]
 
 
@@ -70,7 +72,8 @@ def print_summary(result) -> None:
     "pipelines_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Folder (or file) of pipeline YAML files [default: the bundled pipelines/].",
+    help="Folder (or file) of pipeline files (YAML; Python with --allow-python) "
+    "[default: the bundled pipelines/].",
 )
 @click.option(
     "--trust-module",
@@ -80,6 +83,7 @@ def print_summary(result) -> None:
     help="Let the pipeline files use estimator classes from module NAME (repeatable); only "
     "sklearn, pyriemann, neurodec, mne, braindecode, moabb and scipy are allowed without it.",
 )
+@click.option("--allow-python", is_flag=True, help=ALLOW_PYTHON_HELP)
 @click.option(
     "--datasets", cls=MultiValueOption, required=True, help="Dataset names (space or comma separated)."
 )
@@ -104,7 +108,12 @@ def print_summary(result) -> None:
     help="Results folder: results.sqlite (resumable), results.csv and plots.",
 )
 @click.option("--subjects", cls=MultiValueOption, type=int, default=(), help="Only these subjects.")
-@click.option("--paradigm", default=None, help="Force LeftRightImagery, MotorImagery or P300.")
+@click.option(
+    "--paradigm",
+    default=None,
+    help="Force one paradigm (LeftRightImagery, MotorImagery, P300, FilterBankLeftRightImagery, "
+    "FilterBankMotorImagery, SSVEP, FilterBankSSVEP) [default: per pipeline, as MOABB].",
+)
 @click.option("--n-jobs", type=int, default=1, show_default=True, help="Parallel folds (-1: all cores).")
 @click.option("--random-state", type=int, default=42, show_default=True)
 @click.option(
@@ -132,6 +141,7 @@ def print_summary(result) -> None:
 def benchmark(
     pipelines_path,
     trust_modules,
+    allow_python,
     datasets,
     evaluations,
     data_root,
@@ -153,6 +163,7 @@ def benchmark(
     from neurodec.errors import InvalidInputError
     from neurodec.evaluation.benchmark import load_datasets, resolve_evaluations, run_benchmark
     from neurodec.evaluation.metrics import METRICS
+    from neurodec.evaluation.pipelines import read_pipeline_specs
     from neurodec.evaluation.store import check_writable
 
     evaluations = resolve_evaluations(evaluations)
@@ -163,8 +174,10 @@ def benchmark(
     check_writable(results_dir)  # a read-only store fails before anything is loaded
     path = pipelines_path if pipelines_path is not None else pipelines_dir()
     ds = load_datasets(datasets, data_root, list(subjects) or None, allow_missing_runs=allow_missing_runs)
+    specs = read_pipeline_specs(path, trust_modules=list(trust_modules), allow_python=allow_python)
+    echo_python_files(specs)
     result = run_benchmark(
-        path,
+        specs,
         ds,
         evaluations,
         results_dir,
@@ -176,7 +189,6 @@ def benchmark(
         metric=metric,
         overwrite=overwrite,
         plots=not no_plots,
-        trust_modules=list(trust_modules),
     )
     print_summary(result)
     click.echo(

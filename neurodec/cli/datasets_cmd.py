@@ -14,7 +14,8 @@ __all__ = ["datasets"]
     "--data-root",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Folder holding one subfolder per dataset [default: $NEURODEC_DATA or ../shared/data].",
+    help="Folder holding one subfolder per dataset, or an MNE data folder such as ~/mne_data "
+    "[default: $NEURODEC_DATA or ../shared/data].",
 )
 @click.option(
     "--format",
@@ -24,13 +25,26 @@ __all__ = ["datasets"]
     show_default=True,
     help="Output format.",
 )
-def datasets(data_root: Path | None, fmt: str) -> None:
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also list every MOABB dataset class not on disk (by default: those with files under "
+    "the data root).",
+)
+def datasets(data_root: Path | None, fmt: str, show_all: bool) -> None:
     """List datasets: paradigm, subjects, sessions per subject, sampling rate,
-    channels, events, and how many subjects' files are present locally."""
+    channels, events, and how many subjects' files are present locally.
+
+    Besides the registered datasets, any MOABB dataset class whose files are under the
+    data root (``<root>/<ClassName>/MNE-<sign>-data/...``, or an MNE data folder such as
+    ~/mne_data given as --data-root) is listed and usable by its class name.
+    """
     from neurodec.config import data_root as resolve
     from neurodec.datasets.registry import dataset_table
 
-    table = dataset_table(data_root)  # DataNotFoundError -> exit code 2 in neurodec.cli.main
+    # DataNotFoundError -> exit code 2 in neurodec.cli.main
+    table = dataset_table(data_root, moabb="all" if show_all else "present")
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
         return

@@ -1,4 +1,4 @@
-"""``neurodec results DIR [show|compare|plot]``: read a results folder.
+"""``neurodec results DIR [show|compare|plot|export-moabb TARGET]``: read a results folder.
 
 The store is opened read-only (it may be a read-only file or folder, or in use
 by a running benchmark). Rows of different runs (seed, paradigm, protocol
@@ -33,7 +33,21 @@ def _table(frame, columns, fmt) -> str:
 
 @click.command("results")
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.argument("action", type=click.Choice(["show", "compare", "plot"]), default="show")
+@click.argument("action", type=click.Choice(["show", "compare", "plot", "export-moabb"]), default="show")
+@click.argument("target", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--paradigm",
+    default=None,
+    help="export-moabb: the paradigm the runs used (a 'paradigm' column; the HDF5 layout needs it "
+    "unless the store records it).",
+)
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="HASH",
+    help="export-moabb: only the runs with this context (repeatable).",
+)
 @click.option(
     "--export",
     type=click.Path(path_type=Path),
@@ -59,12 +73,22 @@ def _table(frame, columns, fmt) -> str:
     default=None,
     help="plot: folder for the PNG files [default: FOLDER].",
 )
-def results(folder, action, export, perm_cutoff, pool, out):
-    """Show the summary, compare pipelines (paired tests, effect sizes, meta-analysis) or write plots."""
+def results(folder, action, target, paradigm, contexts, export, perm_cutoff, pool, out):
+    """Show the summary, compare pipelines (paired tests, effect sizes, meta-analysis), write
+    plots, or export to MOABB's results format.
+
+    export-moabb TARGET writes MOABB's results table (what moabb.analysis plotting and
+    statistics take) to TARGET.csv / TARGET.parquet, or MOABB's HDF5 files under the folder
+    TARGET (results/<PARADIGM>/<Evaluation>/results_.hdf5, read by moabb's Results).
+    """
     from neurodec.errors import InvalidInputError
     from neurodec.evaluation.stats import meta_analysis, paired_comparisons
     from neurodec.evaluation.summary import per_session_scores, run_notes, summary_table
 
+    if (action == "export-moabb") != (target is not None):
+        raise InvalidInputError(
+            "give TARGET with export-moabb only: neurodec results DIR export-moabb out.csv|out.parquet|FOLDER"
+        )
     if export is not None and export.suffix not in (".csv", ".parquet"):
         raise InvalidInputError(f"--export {export}: use a .csv or .parquet file name")
     store = _open(folder)
@@ -72,6 +96,13 @@ def results(folder, action, export, perm_cutoff, pool, out):
         view = store.view(pool=pool)
         if view.empty:
             click.echo(f"{folder}: the store is empty")
+            return
+        if action == "export-moabb":
+            from neurodec.evaluation.moabb_export import moabb_results_frame, write_moabb
+
+            frame = moabb_results_frame(store.to_frame(), paradigm=paradigm, contexts=list(contexts) or None)
+            for f in write_moabb(frame, target, paradigm):
+                click.echo(f"wrote {f} ({len(frame)} rows in MOABB's results format)")
             return
         for note in run_notes(view):
             click.echo(f"note: {note}")

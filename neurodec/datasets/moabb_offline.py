@@ -31,7 +31,6 @@ from moabb.datasets import BNCI2014_004 as _MoabbBNCI2014_004
 from moabb.datasets import PhysionetMI as _MoabbPhysionetMI
 from moabb.datasets import Zhou2016 as _MoabbZhou2016
 
-from neurodec.config import data_root as _resolve_data_root
 from neurodec.datasets.base import NeurodecDataset, check_subjects
 from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError, NeurodecError
 
@@ -214,7 +213,11 @@ class OfflineMoabbDataset(NeurodecDataset):
     nemar_id = None
 
     def _set_data_root(self, data_root: str | os.PathLike | None) -> None:
-        self.data_root = _resolve_data_root(data_root) / self.name
+        # <root>/<name>, or the root itself when it is an MNE data folder (~/mne_data);
+        # without an explicit root, MNE's data folder when it holds the dataset
+        from neurodec.datasets.moabb_generic import is_mne_data_folder, locate_dataset_folder
+
+        self.data_root = locate_dataset_folder(data_root, self.name, is_mne_data_folder)
 
     def get_data(
         self,

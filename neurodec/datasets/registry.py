@@ -1,4 +1,5 @@
-"""The dataset registry: names -> dataset objects, built from the descriptors in ``datasets/``.
+"""The dataset registry: names -> dataset objects, built from the descriptors in ``datasets/``
+(and, by class name, every other MOABB dataset: :mod:`neurodec.datasets.moabb_generic`).
 
 Every name the registry knows comes from a descriptor file; the descriptor's
 ``class`` (``"module:Class"``) is imported only when the dataset is asked for, so
@@ -106,11 +107,14 @@ def get_dataset(name: str, data_root: str | os.PathLike | None = None, **options
     Parameters
     ----------
     name : str
-        A name from :func:`list_datasets` (MOABB's code is accepted too).
+        A name from :func:`list_datasets` (MOABB's code is accepted too), or the class
+        name of any MOABB dataset (``AlexMI``, ``BNCI2015_001``...), read offline from
+        MOABB's download layout (:mod:`neurodec.datasets.moabb_generic`).
     data_root : path-like, optional
         Folder holding one subfolder per dataset; default
         :func:`neurodec.config.data_root` (``$NEURODEC_DATA`` or ``../shared/data``).
-        Ignored by generated datasets whose class takes no ``data_root``.
+        Ignored by generated datasets whose class takes no ``data_root``. MOABB datasets
+        also accept an MNE data folder (``~/mne_data``, holding ``MNE-<sign>-data``).
     **options
         Passed to the dataset class (e.g. ``subjects=[1, 2]``, or the simulator's
         options for ``SimulatedMI``).
@@ -127,26 +131,48 @@ def get_dataset(name: str, data_root: str | os.PathLike | None = None, **options
     InvalidInputError
         An option the dataset class does not accept.
     """
-    desc = get_descriptor(name)
-    cls = dataset_class(desc.name)
+    try:
+        desc = get_descriptor(name)
+    except UnknownNameError:
+        cls = _moabb_offline_class(name)
+        if cls is None:
+            raise
+        label = cls.name
+    else:
+        cls = dataset_class(desc.name)
+        label = desc.name
     params = inspect.signature(cls.__init__).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     kwargs = dict(options)
-    if "data_root" in params:
-        kwargs["data_root"] = _resolve_data_root(data_root)
+    if getattr(cls, "moabb_class", None) is not None:  # any MOABB class: its own options
+        params = inspect.signature(cls.moabb_class.__init__).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        kwargs["data_root"] = data_root  # None: neurodec's root, then MNE's data folder
+    elif "data_root" in params:  # None: the class's default (neurodec's root, then MNE's data folder)
+        kwargs["data_root"] = None if data_root is None else _resolve_data_root(data_root)
     elif data_root is not None:
-        logger.info("%s is generated; data_root=%s is not used", desc.name, data_root)
+        logger.info("%s is generated; data_root=%s is not used", label, data_root)
     if not takes_any:
         accepted = [p for p in params if p not in ("self", "data_root")]
         bad = sorted(set(options) - set(accepted))
         if bad:
-            raise InvalidInputError(f"{desc.name}: unknown option(s) {bad}; this dataset accepts {accepted}")
+            raise InvalidInputError(f"{label}: unknown option(s) {bad}; this dataset accepts {accepted}")
     try:
         return cls(**kwargs)
     except NeurodecError:
         raise
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{desc.name}: invalid option(s) {options}: {exc}") from exc
+        raise InvalidInputError(f"{label}: invalid option(s) {options}: {exc}") from exc
+
+
+def _moabb_offline_class(name: str) -> type | None:
+    """The offline class of MOABB dataset class ``name`` (``None`` if there is none)."""
+    from neurodec.datasets.moabb_generic import offline_class
+
+    try:
+        return offline_class(name)
+    except UnknownNameError:
+        return None
 
 
 def _local_status(desc: DatasetDescriptor, root: Path, root_ok: bool) -> str:
@@ -167,7 +193,7 @@ def _local_status(desc: DatasetDescriptor, root: Path, root_ok: bool) -> str:
     return f"{n}/{len(dataset.subject_list)} subjects"
 
 
-def dataset_table(data_root: str | os.PathLike | None = None) -> pd.DataFrame:
+def dataset_table(data_root: str | os.PathLike | None = None, moabb: str = "present") -> pd.DataFrame:
     """One row per registered dataset, with what is on disk under the data root.
 
     Parameters
@@ -176,6 +202,11 @@ def dataset_table(data_root: str | os.PathLike | None = None) -> pd.DataFrame:
         Default :func:`neurodec.config.data_root`. An explicit folder that does not
         exist raises :class:`DataNotFoundError`; a missing default root shows every
         dataset as absent.
+    moabb : {"present", "all", "none"}
+        Which other MOABB dataset classes (read by
+        :mod:`neurodec.datasets.moabb_generic`) get a row: those with files under the
+        data root (``<root>/<ClassName>`` or the root as an MNE data folder), all of
+        them, or none.
 
     Returns
     -------
@@ -205,4 +236,51 @@ def dataset_table(data_root: str | os.PathLike | None = None) -> pd.DataFrame:
                 "local": _local_status(desc, root, root_ok),
             }
         )
+    if moabb not in ("present", "all", "none"):
+        raise InvalidInputError(f"moabb must be 'present', 'all' or 'none', got {moabb!r}")
+    if moabb != "none":
+        rows += _moabb_rows(root if root_ok else None, {r["name"] for r in rows}, moabb == "all")
     return pd.DataFrame(rows)
+
+
+def _moabb_rows(root: Path | None, known: set[str], everything: bool) -> list[dict]:
+    from neurodec.datasets.moabb_generic import dataset_folder, moabb_dataset_classes, offline_class
+
+    rows = []
+    for name in moabb_dataset_classes():
+        if name in known:
+            continue
+        folder = dataset_folder(root, name) if root is not None else None
+        if not everything and (folder is None or not folder.is_dir()):
+            continue
+        try:
+            ds = offline_class(name)(data_root=root)
+        except Exception as exc:  # noqa: BLE001 - one odd MOABB class must not hide the others
+            logger.debug("cannot create MOABB dataset %s: %s", name, exc)
+            continue
+        present = folder is not None and ds._has_files(folder)
+        if not everything and not present:
+            continue  # e.g. an MNE data folder without this dataset's download folder
+        n = 0
+        if present:
+            try:
+                n = len(ds.local_subjects())
+            except NeurodecError:
+                n = 0
+        local = f"{n}/{len(ds.subject_list)} subjects"
+        meta = getattr(ds, "METADATA", None)
+        acq = getattr(meta, "acquisition", None)
+        rows.append(
+            {
+                "name": name,
+                "code": ds.code,
+                "paradigm": ds.paradigm,
+                "subjects": len(ds.subject_list),
+                "sessions": str(ds.n_sessions),
+                "sfreq": getattr(acq, "sampling_rate", None),
+                "channels": len(getattr(acq, "sensors", None) or []) or "varies",
+                "events": ", ".join(ds.event_id),
+                "local": local,
+            }
+        )
+    return rows

@@ -22,6 +22,7 @@ from neurodec.errors import ConfigError, DataNotFoundError, InvalidInputError, U
 from neurodec.evaluation.evaluations import EVALUATIONS
 from neurodec.evaluation.pipelines import PipelineSpec, build_pipelines, read_pipeline_specs
 from neurodec.evaluation.procs import terminate_gracefully
+from neurodec.evaluation.python_pipelines import runnable_specs
 from neurodec.evaluation.store import ResultsStore
 from neurodec.evaluation.summary import per_session_scores, summary_table
 
@@ -55,11 +56,9 @@ def resolve_evaluations(names: Sequence[str]) -> list[str]:
 
 
 def _paradigm_classes() -> dict[str, Any]:
-    try:
-        from neurodec.paradigms import P300, LeftRightImagery, MotorImagery
-    except ImportError:  # the paradigm layer is MOABB-compatible; fall back to MOABB's
-        from moabb.paradigms import P300, LeftRightImagery, MotorImagery
-    return {"LeftRightImagery": LeftRightImagery, "MotorImagery": MotorImagery, "P300": P300}
+    from neurodec.paradigms.registry import paradigm_classes
+
+    return paradigm_classes()
 
 
 def paradigm_for(dataset: Any, name: str | None = None) -> Any:
@@ -81,6 +80,8 @@ def paradigm_for(dataset: Any, name: str | None = None) -> Any:
         )
     if kind == "p300":
         return classes["P300"]()
+    if kind == "ssvep":
+        return classes["SSVEP"]()
     raise InvalidInputError(f"{dataset.code}: no default paradigm for a {kind!r} dataset; pass --paradigm")
 
 
@@ -97,6 +98,77 @@ class BenchmarkResult:
         self.folder = folder
         self.files = files
         self.n_stored = n_stored
+
+
+def _paradigm_runs(
+    dataset: Any, specs: list[PipelineSpec], source: Any, paradigm: str | None
+) -> list[tuple[Any, list[PipelineSpec]]]:
+    """``(paradigm, specs)`` to run on ``dataset``, as MOABB's benchmark does: each
+    pipeline under the dataset's default paradigm if it lists it, else under the first
+    paradigm it lists that fits the dataset (e.g. ``FilterBankMotorImagery`` for
+    MOABB's FBCSP on an imagery dataset). ``paradigm`` forces one paradigm."""
+    if paradigm is not None:
+        par = paradigm_for(dataset, paradigm)
+        groups = {type(par).__name__: (par, [s for s in specs if type(par).__name__ in s.paradigms])}
+    else:
+        classes = _paradigm_classes()
+        try:
+            default = paradigm_for(dataset)
+        except InvalidInputError:
+            default = None
+        groups: dict[str, tuple[Any, list[PipelineSpec]]] = {}
+        if default is not None:
+            groups[type(default).__name__] = (default, [])
+        for spec in specs:
+            if default is not None and type(default).__name__ in spec.paradigms:
+                groups[type(default).__name__][1].append(spec)
+                continue
+            for name in spec.paradigms:
+                if name in groups or (name in classes and classes[name]().is_valid(dataset)):
+                    groups.setdefault(name, (classes[name](), []))[1].append(spec)
+                    break
+            else:
+                log.info(
+                    "%s: no paradigm of pipeline %r fits it (%s)", dataset.code, spec.name, spec.paradigms
+                )
+    runs = [(par, chosen) for par, chosen in groups.values() if chosen]
+    if not runs:
+        wanted = type(default).__name__ if paradigm is None and default is not None else paradigm
+        raise ConfigError(
+            f"no pipeline in {source} lists paradigm {wanted} (needed by {dataset.code}) or another "
+            f"paradigm that fits it; their paradigms: { {s.name: list(s.paradigms) for s in specs} }"
+        )
+    return runs
+
+
+def epochs_only_step(estimator: Any) -> str | None:
+    """The name of a step that takes ``mne.Epochs`` only (MOABB's ``SSVEP_*`` classifiers,
+    run by MOABB with ``return_epochs=True``), or ``None``."""
+    steps = [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+    for step in steps:
+        cls = type(step)
+        if cls.__module__.startswith("moabb.pipelines.classification") and cls.__name__.startswith("SSVEP_"):
+            return cls.__name__
+    return None
+
+
+def _array_pipelines(specs: list[PipelineSpec], built: Mapping[str, Any]) -> list[PipelineSpec]:
+    """``specs`` without the pipelines that need ``mne.Epochs`` (a warning names each)."""
+    kept = []
+    for spec in specs:
+        step = epochs_only_step(built[spec.name])
+        if step is None:
+            kept.append(spec)
+        else:
+            log.warning(
+                "%s: left out: its step %s takes mne.Epochs (MOABB runs it with return_epochs=True); "
+                "neurodec's engine evaluates arrays only",
+                spec.where,
+                step,
+            )
+    if not kept:
+        raise ConfigError("every pipeline needs mne.Epochs input, which neurodec's engine does not provide")
+    return kept
 
 
 def _check_local(dataset: Any, subjects: Sequence[int]) -> None:
@@ -123,14 +195,18 @@ def run_benchmark(
     plots: bool = True,
     progress: bool = True,
     trust_modules: Sequence[str] | None = None,
+    allow_python: bool = False,
 ) -> BenchmarkResult:
     """Evaluate pipelines on datasets with the given protocols.
 
     Parameters
     ----------
-    pipelines : dict of name -> estimator, or a YAML file / folder
-        From files, each dataset gets the pipelines listing its paradigm, with
-        their ``param_grid``.
+    pipelines : dict of name -> estimator, a pipeline file / folder, or a list of specs
+        From files (or :class:`~neurodec.evaluation.pipelines.PipelineSpec` s from
+        :func:`~neurodec.evaluation.pipelines.read_pipeline_specs`), each dataset gets
+        each pipeline under its default paradigm when the pipeline lists it, else under
+        the first paradigm the pipeline lists that fits the dataset; with their
+        ``param_grid``. Python pipeline files that were not executed are left out.
     datasets : list of datasets
         MOABB-compatible dataset objects (``neurodec.datasets.get_dataset``).
     evaluations : list of str
@@ -140,10 +216,13 @@ def run_benchmark(
         Where the store, ``results.csv`` and plots go (``None``: memory only).
         Checked up front: a read-only or corrupt store fails before any work.
     paradigm : str | None
-        Force a paradigm (``LeftRightImagery``, ``MotorImagery``, ``P300``).
+        Force a paradigm (one of :func:`neurodec.paradigms.list_paradigms`).
     trust_modules : list of str | None
         Modules outside the allow-list whose estimator classes the YAML files may use
         (see :func:`neurodec.evaluation.load_pipelines`).
+    allow_python : bool
+        Execute the Python pipeline files of a folder (they are code; see
+        :mod:`neurodec.evaluation.python_pipelines`).
 
     Raises
     ------
@@ -162,10 +241,26 @@ def run_benchmark(
     specs: list[PipelineSpec] | None = None
     built: dict[str, Any] = {}
     if isinstance(pipelines, (str, os.PathLike)):
-        specs = read_pipeline_specs(pipelines, trust_modules=trust_modules)
-        built = build_pipelines(specs)  # all checked up front: a bad one stops nothing half-way
+        specs = read_pipeline_specs(pipelines, trust_modules=trust_modules, allow_python=allow_python)
+    elif (
+        isinstance(pipelines, (list, tuple))
+        and pipelines
+        and all(isinstance(s, PipelineSpec) for s in pipelines)
+    ):
+        specs = list(pipelines)
+        pipelines = ", ".join(sorted({str(s.path.parent) for s in specs if s.path})) or "the given specs"
     elif not isinstance(pipelines, Mapping) or not pipelines:
-        raise InvalidInputError("pipelines must be a YAML file/folder or a non-empty dict")
+        raise InvalidInputError(
+            "pipelines must be a pipeline file/folder, a list of specs or a non-empty dict"
+        )
+    if specs is not None:
+        specs = runnable_specs(specs)
+        if not specs:
+            raise ConfigError(
+                f"no pipeline to run in {pipelines} (Python files run only with --allow-python)"
+            )
+        built = build_pipelines(specs)  # all checked up front: a bad one stops nothing half-way
+        specs = _array_pipelines(specs, built)
     folder = Path(results) if results is not None else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise InvalidInputError(f"--results {folder} is a file; give a folder")
@@ -206,22 +301,19 @@ def _evaluate(
     """Every (dataset, evaluation) into ``store``; this run's fold rows."""
     all_folds = []
     for dataset in datasets:
-        par = paradigm_for(dataset, paradigm)
-        pname = type(par).__name__
-        grid: dict = {}
         if specs is not None:
-            chosen = [s for s in specs if pname in s.paradigms]
-            if not chosen:
-                raise ConfigError(
-                    f"no pipeline in {pipelines} lists paradigm {pname} (needed by {dataset.code}); "
-                    f"their paradigms: { {s.name: list(s.paradigms) for s in specs} }"
+            runs = [
+                (
+                    par,
+                    {s.name: clone(built[s.name]) for s in chosen},
+                    {s.name: s.param_grid for s in chosen if s.param_grid},
                 )
-            pipes = {s.name: clone(built[s.name]) for s in chosen}
-            grid = {s.name: s.param_grid for s in chosen if s.param_grid}
+                for par, chosen in _paradigm_runs(dataset, specs, pipelines, paradigm)
+            ]
         else:
-            pipes = dict(pipelines)
+            runs = [(paradigm_for(dataset, paradigm), dict(pipelines), {})]
         _check_local(dataset, list(dataset.subject_list))
-        for ev in evaluations:
+        for (par, pipes, grid), ev in ((run, ev) for run in runs for ev in evaluations):
             cls = EVALUATIONS[ev]
             probe = cls.__new__(cls)
             reason = probe._incompatible(dataset)

@@ -91,6 +91,10 @@ def _simple_settings(obj: Any, skip: tuple[str, ...] = ()) -> str:
             items[k] = v
         elif isinstance(v, (list, tuple)) and all(isinstance(e, (int, float, str)) for e in v):
             items[k] = list(v)
+        elif isinstance(v, (list, tuple)) and all(  # a filter bank: pairs of band edges
+            isinstance(e, (list, tuple)) and all(isinstance(b, (int, float)) for b in e) for e in v
+        ):
+            items[k] = [list(e) for e in v]
         elif isinstance(v, dict) and all(isinstance(e, (int, float, str)) for e in v.values()):
             items[k] = {str(a): b for a, b in v.items()}
     cls = type(obj)

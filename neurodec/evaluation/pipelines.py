@@ -1,4 +1,5 @@
-"""Pipelines from YAML files in MOABB's format.
+"""Pipelines from YAML files in MOABB's format (and MOABB's Python pipeline files, run
+only on request: :mod:`neurodec.evaluation.python_pipelines`).
 
 A file holds one pipeline::
 
@@ -265,19 +266,35 @@ def _validate(content: Any, where: str) -> None:
                 )
 
 
-def read_pipeline_spec(path: str | os.PathLike, trust_modules: Iterable[str] | None = None) -> PipelineSpec:
-    """Read and validate one pipeline YAML file (nothing is imported yet).
+def read_pipeline_spec(
+    path: str | os.PathLike, trust_modules: Iterable[str] | None = None, allow_python: bool = False
+) -> PipelineSpec:
+    """Read and validate one pipeline file (nothing is imported yet).
 
     Parameters
     ----------
     path : path-like
+        A YAML file, or a MOABB Python pipeline file (``.py``, see
+        :mod:`neurodec.evaluation.python_pipelines`).
     trust_modules : list of str | None
         Modules outside :data:`~neurodec.evaluation.trust.ALLOWED_MODULES` whose
         estimators the file may use (``--trust-module``). Every ``from`` is checked
         against them here, on its name.
+    allow_python : bool
+        Execute a ``.py`` file (it is code). Without it a ``.py`` file is refused.
     """
     trusted = check_trust_names(trust_modules)
     path = Path(path)
+    if path.suffix == ".py":
+        from neurodec.evaluation.python_pipelines import execute_python_spec, read_python_spec
+
+        spec = read_python_spec(path, trusted)
+        if not allow_python:
+            raise ConfigError(
+                f"{path}: a Python pipeline file is code; it runs only with --allow-python "
+                "(Python: allow_python=True), which executes it with your permissions"
+            )
+        return execute_python_spec(spec)
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -305,18 +322,25 @@ def read_pipeline_spec(path: str | os.PathLike, trust_modules: Iterable[str] | N
     )
 
 
-def _yaml_files(path: Path) -> list[Path]:
+#: suffixes of pipeline files in a folder (``.py``: MOABB's Python pipelines, run only on request)
+PIPELINE_SUFFIXES = (".yml", ".yaml", ".py")
+
+
+def _pipeline_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
-    raise DataNotFoundError(f"pipeline path {path} does not exist; give a .yml file or a folder of them")
+        return sorted(p for p in path.iterdir() if p.suffix in PIPELINE_SUFFIXES and p.is_file())
+    raise DataNotFoundError(f"pipeline path {path} does not exist; give a .yml/.py file or a folder of them")
 
 
 def read_pipeline_specs(
-    path: str | os.PathLike, paradigm: str | None = None, trust_modules: Iterable[str] | None = None
+    path: str | os.PathLike,
+    paradigm: str | None = None,
+    trust_modules: Iterable[str] | None = None,
+    allow_python: bool = False,
 ) -> list[PipelineSpec]:
-    """All specs in a file or folder (``*.yml``, ``*.yaml``), sorted by file name.
+    """All specs in a file or folder (``*.yml``, ``*.yaml``, ``*.py``), sorted by file name.
 
     Parameters
     ----------
@@ -324,17 +348,31 @@ def read_pipeline_specs(
         Keep only pipelines listing this paradigm class name.
     trust_modules : list of str | None
         See :func:`read_pipeline_spec`.
+    allow_python : bool
+        Execute the Python pipeline files. Without it, a folder's ``.py`` files are
+        read from their source only (a
+        :class:`~neurodec.evaluation.python_pipelines.PythonPipelineSpec` with
+        ``executed=False``: listed, never run), and a ``.py`` given directly is refused.
 
     Raises
     ------
     ConfigError
         A file is invalid, or two files use the same pipeline name.
     """
-    files = _yaml_files(Path(path))
+    path = Path(path)
+    files = _pipeline_files(path)
     if not files:
-        raise ConfigError(f"no pipeline files (*.yml) in {path}")
+        raise ConfigError(f"no pipeline files (*.yml, *.py) in {path}")
     trusted = check_trust_names(trust_modules)
-    specs = [read_pipeline_spec(f, trusted) for f in files]
+    if path.is_dir() and not allow_python:
+        from neurodec.evaluation.python_pipelines import read_python_spec
+
+        specs = [
+            read_python_spec(f, trusted) if f.suffix == ".py" else read_pipeline_spec(f, trusted)
+            for f in files
+        ]
+    else:
+        specs = [read_pipeline_spec(f, trusted, allow_python) for f in files]
     seen: dict[str, Path | None] = {}
     for s in specs:
         if s.name in seen:
@@ -375,16 +413,19 @@ def build_pipelines(specs: Iterable[PipelineSpec]) -> dict[str, Pipeline]:
 
 
 def load_pipelines(
-    path_or_dir: str | os.PathLike, paradigm: str | None = None, trust_modules: Iterable[str] | None = None
+    path_or_dir: str | os.PathLike,
+    paradigm: str | None = None,
+    trust_modules: Iterable[str] | None = None,
+    allow_python: bool = False,
 ) -> dict[str, Pipeline]:
-    """``{name: Pipeline}`` for the YAML files at ``path_or_dir``.
+    """``{name: Pipeline}`` for the pipeline files at ``path_or_dir``.
 
     The grids are on :func:`read_pipeline_specs`'s specs (``spec.param_grid``).
 
     Parameters
     ----------
     path_or_dir : path-like
-        A ``.yml`` file or a folder of them.
+        A ``.yml`` (or ``.py``) file or a folder of them.
     paradigm : str | None
         Keep only pipelines listing this paradigm class name.
     trust_modules : list of str | None
@@ -392,5 +433,11 @@ def load_pipelines(
         moabb, scipy) whose estimator classes the files may use. Only estimator classes
         are ever built; anything else is refused before it is imported (see
         :mod:`neurodec.evaluation.trust`).
+    allow_python : bool
+        Execute Python pipeline files (see :mod:`neurodec.evaluation.python_pipelines`);
+        without it a folder's ``.py`` files are left out with a warning.
     """
-    return build_pipelines(read_pipeline_specs(path_or_dir, paradigm, trust_modules))
+    from neurodec.evaluation.python_pipelines import runnable_specs
+
+    specs = read_pipeline_specs(path_or_dir, paradigm, trust_modules, allow_python)
+    return build_pipelines(runnable_specs(specs))

@@ -32,7 +32,7 @@ from neurodec.paradigms.cache import (
 from neurodec.paradigms.epoching import labels_from_codes
 from neurodec.paradigms.raw_to_epochs import EpochingSpec, RunEpochs, epoch_run
 
-__all__ = ["BaseParadigm"]
+__all__ = ["BaseParadigm", "check_band"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,15 @@ def _is_dataset(obj: Any) -> bool:
     return all(hasattr(obj, a) for a in needed)
 
 
+def check_band(fmin: Any, fmax: Any, what: str = "") -> None:
+    """Refuse band edges that are not positive numbers (or ``None``) in increasing order."""
+    for name, value in (("fmin", fmin), ("fmax", fmax)):
+        if value is not None and not _is_positive(value):
+            raise InvalidInputError(f"{what}{name} must be a positive number in Hz or None, got {value!r}")
+    if fmin is not None and fmax is not None and fmin >= fmax:
+        raise InvalidInputError(f"{what}fmin ({fmin} Hz) must be below fmax ({fmax} Hz)")
+
+
 class BaseParadigm(BaseEstimator, abc.ABC):
     """Common machinery of neurodec paradigms (not used directly).
 
@@ -71,13 +80,17 @@ class BaseParadigm(BaseEstimator, abc.ABC):
     def _band(self) -> tuple[float | None, float | None]:
         return self.fmin, self.fmax
 
+    def _bands(self, dataset) -> tuple[tuple[float | None, float | None], ...] | None:
+        """The filter bank resolved for ``dataset`` (``None``: one band, :attr:`_band`)."""
+        return None
+
     def _check_params(self) -> None:
         fmin, fmax = self._band
-        for name, value in (("fmin", fmin), ("fmax", fmax), ("resample", self.resample)):
-            if value is not None and not _is_positive(value):
-                raise InvalidInputError(f"{name} must be a positive number in Hz or None, got {value!r}")
-        if fmin is not None and fmax is not None and fmin >= fmax:
-            raise InvalidInputError(f"fmin ({fmin} Hz) must be below fmax ({fmax} Hz)")
+        check_band(fmin, fmax)
+        if self.resample is not None and not _is_positive(self.resample):
+            raise InvalidInputError(
+                f"resample must be a positive number in Hz or None, got {self.resample!r}"
+            )
         if self.tmax is not None and self.tmin >= self.tmax:
             raise InvalidInputError(
                 f"tmax ({self.tmax} s) must be greater than tmin ({self.tmin} s); both are "
@@ -131,7 +144,8 @@ class BaseParadigm(BaseEstimator, abc.ABC):
         if problem is not None:
             raise InvalidInputError(
                 f"{problem}. Pick a paradigm that matches the dataset "
-                "(LeftRightImagery/MotorImagery for 'imagery', P300 for 'p300')."
+                "(LeftRightImagery/MotorImagery/FilterBank* for 'imagery', P300 for 'p300', "
+                "SSVEP/FilterBankSSVEP for 'ssvep')."
             )
 
     # -- resolution against a dataset -------------------------------------------
@@ -176,6 +190,7 @@ class BaseParadigm(BaseEstimator, abc.ABC):
             return_all_modalities=getattr(dataset, "return_all_modalities", False),
             reject_by_annotation=True,
             interval=interval,
+            bands=self._bands(dataset),
         )
 
     # -- main entry point -----------------------------------------------------
@@ -227,6 +242,11 @@ class BaseParadigm(BaseEstimator, abc.ABC):
         subjects = check_subjects(dataset, subjects)
         spec = self.epoching_spec(dataset)
         if return_epochs:
+            if spec.bands is not None:
+                raise InvalidInputError(
+                    f"{type(self).__name__}: return_epochs=True is not supported for filter banks; "
+                    "use the arrays (last axis: one band each)"
+                )
             return self._get_epochs(dataset, subjects, spec)
 
         cache = EpochCache.for_paradigm(self, dataset) if self.cache else None

@@ -56,6 +56,9 @@ class EpochingSpec:
     return_all_modalities: Any = False
     reject_by_annotation: bool = True
     interval: tuple[float, float] = field(default=(0.0, 1.0))
+    #: filter bank: one ``(fmin, fmax)`` per band (``fmin``/``fmax`` are then unused);
+    #: ``X`` gets a last axis of one band each, as MOABB's filter-bank paradigms
+    bands: tuple[tuple[float | None, float | None], ...] | None = None
 
 
 @dataclass
@@ -223,26 +226,6 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
             "(raw.info['bads'] / channels=) before epoching."
         )
     rows = _data_rows(raw.info, picks)
-    if (spec.fmin is not None or spec.fmax is not None) and len(rows):
-        filter_rows = None if len(rows) == len(picks) else rows
-        try:
-            for a, b in _segments(raw, _FILTER_SKIP):
-                mne.filter.filter_data(
-                    data[:, a:b],
-                    sfreq,
-                    spec.fmin,
-                    spec.fmax,
-                    picks=filter_rows,
-                    method="iir",
-                    copy=False,
-                    verbose=False,
-                )
-        except ValueError as exc:
-            raise InvalidInputError(
-                f"{where}: cannot band-pass {spec.fmin}-{spec.fmax} Hz at {sfreq} Hz "
-                f"sampling ({exc}). Choose fmax below the Nyquist frequency {sfreq / 2} Hz."
-            ) from exc
-
     window = epoching.epoch_window(spec.window_tmin, spec.window_tmax, sfreq)
     starts = epoching.epoch_starts(events[:, 0], window, sfreq, raw.first_samp)
     spans = _bad_spans(raw) if spec.reject_by_annotation else None
@@ -250,8 +233,74 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
     if not keep.all():
         log.debug("%s: %d epoch(s) dropped (outside the data or bad)", where, (~keep).sum())
     events = events[keep]
-    X = epoching.cut_epochs(data, starts[keep], window.n_samples)
+    bands = spec.bands if spec.bands is not None else ((spec.fmin, spec.fmax),)
+    parts = []
+    for i, (fmin, fmax) in enumerate(bands):
+        band = data if i == len(bands) - 1 else data.copy()  # each band filters its own copy
+        _band_pass(band, raw, rows, len(picks), sfreq, fmin, fmax, where)
+        X, times = _epochs_of(band, starts[keep], window, spec, rows, len(picks), sfreq)
+        del band
+        parts.append(X)
     del data
+    X = parts[0] if len(parts) == 1 else np.stack(parts, axis=-1)  # one band: 3-D, as MOABB
+    if spec.resample is not None and float(spec.resample) != sfreq:
+        sfreq = float(spec.resample)
+    return RunEpochs(
+        X=X,
+        codes=events[:, 2].copy(),
+        events=events,
+        ch_names=[raw.ch_names[i] for i in picks],
+        sfreq=sfreq,
+        tmin=float(times[0]),
+        info=raw.info,
+        picks=np.asarray(picks),
+    )
+
+
+def _band_pass(
+    data: np.ndarray,
+    raw: mne.io.BaseRaw,
+    rows: np.ndarray,
+    n_picks: int,
+    sfreq: float,
+    fmin: float | None,
+    fmax: float | None,
+    where: str,
+) -> None:
+    """MOABB's ``raw.filter(fmin, fmax, method="iir", picks="data")``, in place on ``data``."""
+    if (fmin is None and fmax is None) or not len(rows):
+        return
+    filter_rows = None if len(rows) == n_picks else rows
+    try:
+        for a, b in _segments(raw, _FILTER_SKIP):
+            mne.filter.filter_data(
+                data[:, a:b],
+                sfreq,
+                fmin,
+                fmax,
+                picks=filter_rows,
+                method="iir",
+                copy=False,
+                verbose=False,
+            )
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"{where}: cannot band-pass {fmin}-{fmax} Hz at {sfreq} Hz "
+            f"sampling ({exc}). Choose fmax below the Nyquist frequency {sfreq / 2} Hz."
+        ) from exc
+
+
+def _epochs_of(
+    data: np.ndarray,
+    starts: np.ndarray,
+    window: epoching.EpochWindow,
+    spec: EpochingSpec,
+    rows: np.ndarray,
+    n_picks: int,
+    sfreq: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut, baseline-correct, crop, resample and scale the epochs of one filtered signal."""
+    X = epoching.cut_epochs(data, starts, window.n_samples)
     times = window.times
     if spec.baseline is not None:
         epoching.subtract_baseline(
@@ -259,13 +308,12 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
             times,
             spec.baseline[0],
             spec.baseline[1],
-            rows=None if len(rows) == len(picks) else rows,
+            rows=None if len(rows) == n_picks else rows,
         )
     if spec.window_tmin < spec.tmin or spec.window_tmax > spec.tmax:
         mask = epoching.time_mask(times, spec.tmin, spec.tmax, sfreq)
         X = np.ascontiguousarray(X[..., mask])
         times = times[mask]
-    tmin = float(times[0])
     if spec.resample is not None and float(spec.resample) != sfreq:
         X = mne.filter.resample(
             X,
@@ -277,15 +325,5 @@ def epoch_run(raw: mne.io.BaseRaw, spec: EpochingSpec, where: str = "") -> RunEp
             method="fft",
             verbose=False,
         )
-        sfreq = float(spec.resample)
     X *= spec.unit_factor
-    return RunEpochs(
-        X=X,
-        codes=events[:, 2].copy(),
-        events=events,
-        ch_names=[raw.ch_names[i] for i in picks],
-        sfreq=sfreq,
-        tmin=tmin,
-        info=raw.info,
-        picks=np.asarray(picks),
-    )
+    return X, times

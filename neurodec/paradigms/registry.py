@@ -6,16 +6,27 @@ from typing import Any
 
 from neurodec.errors import InvalidInputError, UnknownNameError
 from neurodec.paradigms.base import BaseParadigm
+from neurodec.paradigms.filter_bank import FilterBankLeftRightImagery, FilterBankMotorImagery
 from neurodec.paradigms.motor_imagery import LeftRightImagery, MotorImagery
 from neurodec.paradigms.p300 import P300
+from neurodec.paradigms.ssvep import SSVEP, FilterBankSSVEP
 
-__all__ = ["list_paradigms", "get_paradigm"]
+__all__ = ["list_paradigms", "get_paradigm", "paradigm_classes"]
 
 _PARADIGMS: dict[str, type[BaseParadigm]] = {
     "LeftRightImagery": LeftRightImagery,
     "MotorImagery": MotorImagery,
     "P300": P300,
+    "FilterBankLeftRightImagery": FilterBankLeftRightImagery,
+    "FilterBankMotorImagery": FilterBankMotorImagery,
+    "SSVEP": SSVEP,
+    "FilterBankSSVEP": FilterBankSSVEP,
 }
+
+
+def paradigm_classes() -> dict[str, type[BaseParadigm]]:
+    """Paradigm name (MOABB's class name) -> class."""
+    return dict(_PARADIGMS)
 
 
 def list_paradigms() -> list[str]:

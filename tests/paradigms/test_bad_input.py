@@ -13,9 +13,17 @@ from tests.paradigms.conftest import ArrayDataset, fake
 def test_registry_builds_by_name_and_lists_names_on_unknown():
     p = nd.get_paradigm("leftrightimagery", fmin=7, fmax=30)
     assert isinstance(p, nd.LeftRightImagery) and p.get_params()["fmax"] == 30
-    assert nd.list_paradigms() == ["LeftRightImagery", "MotorImagery", "P300"]
-    with pytest.raises(UnknownNameError, match="LeftRightImagery, MotorImagery, P300"):
-        nd.get_paradigm("SSVEP")
+    assert nd.list_paradigms() == [
+        "FilterBankLeftRightImagery",
+        "FilterBankMotorImagery",
+        "FilterBankSSVEP",
+        "LeftRightImagery",
+        "MotorImagery",
+        "P300",
+        "SSVEP",
+    ]
+    with pytest.raises(UnknownNameError, match="LeftRightImagery, MotorImagery, P300, SSVEP"):
+        nd.get_paradigm("CVEP")
     with pytest.raises(InvalidInputError, match="does not take"):
         nd.get_paradigm("P300", n_classes=2)
 

@@ -1,4 +1,4 @@
-"""A physically grounded simulator of multi-session motor-imagery recordings.
+"""A physically grounded simulator of multi-session motor-imagery (and SSVEP) recordings.
 
 The embedded default dataset of neurodec (no download, deterministic by seed):
 
@@ -10,8 +10,11 @@ The embedded default dataset of neurodec (no download, deterministic by seed):
   (mu/beta ERD, alpha, blinks, 1/f background).
 - :mod:`~neurodec.datasets.simulated.sessions`: what changes from session to session.
 - :mod:`~neurodec.datasets.simulated.dataset`: :class:`SimulatedMI`, a MOABB dataset.
+- :mod:`~neurodec.datasets.simulated.ssvep`: :class:`SimulatedSSVEP`, steady-state visual
+  responses at the flicker frequencies and harmonics from occipital generators.
 """
 
 from neurodec.datasets.simulated.dataset import MODALITIES, SIMULATOR_VERSION, SimulatedMI
+from neurodec.datasets.simulated.ssvep import SimulatedSSVEP
 
-__all__ = ["SimulatedMI", "MODALITIES", "SIMULATOR_VERSION"]
+__all__ = ["SimulatedMI", "SimulatedSSVEP", "MODALITIES", "SIMULATOR_VERSION"]

@@ -48,7 +48,6 @@ SIMULATOR_VERSION = 1
 
 MODALITIES = ("eeg", "meg", "seeg")
 _MODALITY_INDEX = {m: i for i, m in enumerate(MODALITIES)}
-_CODES = {"eeg": "SimulatedMI", "meg": "SimulatedMI-meg", "seeg": "SimulatedMI-seeg"}
 _PICKS = {"eeg": False, "meg": {"meg": True}, "seeg": {"seeg": True}}
 
 # White sensor noise (standard deviation per sample) by channel type, SI units.
@@ -169,14 +168,24 @@ class SimulatedMI(NeurodecDataset):
         super().__init__(
             subjects=list(range(1, self._n_subjects + 1)),
             sessions_per_subject=int(n_sessions),
-            events=dict(EVENT_ID),
-            code=_CODES[self.modality],
-            interval=[0, _IMAGERY_S],
-            paradigm="imagery",
+            events=self._events(),
+            code=self.code_base if self.modality == "eeg" else f"{self.code_base}-{self.modality}",
+            interval=[0, self.task_s],
+            paradigm=self.paradigm_kind,
             doi=None,
             unit_factor=1e6,
             return_all_modalities=_PICKS[self.modality],
         )
+
+    #: MOABB code (``-meg`` / ``-seeg`` appended for those modalities), paradigm family and
+    #: task length (s) of the dataset; subclasses simulating another task override them
+    code_base = "SimulatedMI"
+    paradigm_kind = "imagery"
+    task_s = _IMAGERY_S
+
+    def _events(self) -> dict[str, int]:
+        """MOABB's ``event_id`` of the dataset."""
+        return dict(EVENT_ID)
 
     # ------------------------------------------------------------------ identity
     def fingerprint_params(self) -> dict[str, Any]:
@@ -297,11 +306,11 @@ class SimulatedMI(NeurodecDataset):
             days=30 * (subject - 1) + 7 * session, minutes=15 * run
         )
         raw.set_meas_date(date)
-        labels = {v: k for k, v in EVENT_ID.items()}
+        labels = {v: k for k, v in self.event_id.items()}
         raw.set_annotations(
             mne.Annotations(
                 onset=schedule.onsets / self.sfreq,
-                duration=np.full(len(schedule.onsets), _IMAGERY_S),
+                duration=np.full(len(schedule.onsets), schedule.imagery_s),
                 description=[labels[int(c)] for c in schedule.codes],
                 orig_time=date,
             )

@@ -226,15 +226,23 @@ class TrialSchedule:
 
 
 def make_schedule(
-    n_trials: int, sfreq: float, rng: np.random.Generator, imagery_s: float = 4.0
+    n_trials: int,
+    sfreq: float,
+    rng: np.random.Generator,
+    imagery_s: float = 4.0,
+    codes: tuple[int, ...] | None = None,
+    rest_s: tuple[float, float] = (2.5, 3.5),
 ) -> TrialSchedule:
     """A run of ``n_trials`` trials per class in random order.
 
-    Each trial is a cue followed by ``imagery_s`` seconds of imagery and a rest of
-    2.5-3.5 s (random); the run starts with 2 s and ends with 3 s of rest.
+    Each trial is a cue followed by ``imagery_s`` seconds of task (imagery, or visual
+    stimulation) and a rest drawn uniformly in ``rest_s`` (2.5-3.5 s); the run starts
+    with 2 s and ends with 3 s of rest. ``codes``: the classes' event codes (default
+    :data:`EVENT_ID`'s).
     """
-    codes = rng.permutation(np.repeat(np.array(list(EVENT_ID.values())), n_trials))
-    rest = rng.uniform(2.5, 3.5, len(codes))
+    classes = np.array(list(EVENT_ID.values()) if codes is None else list(codes))
+    codes = rng.permutation(np.repeat(classes, n_trials))
+    rest = rng.uniform(rest_s[0], rest_s[1], len(codes))
     starts = 2.0 + np.concatenate([[0.0], np.cumsum(imagery_s + rest[:-1])])
     onsets = np.round(starts * sfreq).astype(int)
     n_times = int(np.ceil((starts[-1] + imagery_s + 3.0) * sfreq))
