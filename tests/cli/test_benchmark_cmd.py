@@ -17,7 +17,7 @@ PIPES = Path(__file__).resolve().parent.parent / "evaluation" / "pipelines_moabb
 def fake_registry(monkeypatch):
     from moabb.datasets.fake import FakeDataset
 
-    def load(names, data_root=None, subjects=None):
+    def load(names, data_root=None, subjects=None, **options):
         return [
             FakeDataset(
                 ["left_hand", "right_hand"],
@@ -116,7 +116,7 @@ def test_bad_yaml_and_missing_results_exit_2(fake_registry, tmp_path, capsys):
 def test_multi_value_options_parse_spaces_commas_and_ints(monkeypatch, tmp_path):
     seen = {}
 
-    def load(names, data_root=None, subjects=None):
+    def load(names, data_root=None, subjects=None, **options):
         seen.update(names=names, subjects=subjects)
         raise bench.InvalidInputError("stop here")
 

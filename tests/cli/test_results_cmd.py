@@ -55,7 +55,7 @@ def fake_registry(monkeypatch):
 
     loaded = []
 
-    def load(names, data_root=None, subjects=None):
+    def load(names, data_root=None, subjects=None, **options):
         loaded.append(names)
         ds = FakeDataset(
             ["left_hand", "right_hand"],

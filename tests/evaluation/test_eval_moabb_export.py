@@ -157,8 +157,10 @@ def test_cli_export_moabb(results, tmp_path, capsys):
     assert list(table.columns) == [*MOABB_COLUMNS, "paradigm"] and len(table) == 12 + 6 * 2
     assert main(["results", str(results), "export-moabb", str(tmp_path / "h5"), "--paradigm", "P300"]) == 0
     assert (tmp_path / "h5" / "results" / "P300" / "WithinSessionEvaluation" / "results_.hdf5").is_file()
-    assert main(["results", str(results), "export-moabb", str(tmp_path / "h5b")]) == 2  # rows name none
-    assert "pass the paradigm" in capsys.readouterr().err
+    # the store records each run's paradigm: the HDF5 layout needs no --paradigm
+    assert main(["results", str(results), "export-moabb", str(tmp_path / "h5b")]) == 0
+    assert list((tmp_path / "h5b" / "results").glob("*/WithinSessionEvaluation/results_.hdf5"))
+    capsys.readouterr()
     assert main(["results", str(results), "export-moabb"]) == 2
     assert main(["results", str(results), "export-moabb", str(tmp_path / "x.json")]) == 2
     assert ".csv or .parquet" in capsys.readouterr().err
