@@ -187,7 +187,7 @@ def test_cli_benchmark_runs_an_allowed_python_file(py_folder, small_mi, tmp_path
 
     folder, marker = py_folder
     (folder / "ts_lr.yml").unlink()
-    monkeypatch.setattr(bench, "load_datasets", lambda names, data_root=None, subjects=None, **options: [small_mi])
+    monkeypatch.setattr(bench, "load_datasets", lambda *args, **kwargs: [small_mi])
     args = ["benchmark", "--pipelines", str(folder), "--datasets", "Fake", "--results", str(tmp_path / "r")]
     assert main([*args, "--no-plots"]) == 2  # nothing runnable without the flag
     assert "no pipeline to run" in capsys.readouterr().err and not marker.exists()
