@@ -16,10 +16,27 @@ from typing import Any
 
 from neurodec.online.decoder import QUALITY_OK, Decision, StreamingDecoder
 
-__all__ = ["QUALITY_OK", "Decision", "StreamingDecoder"]
+__all__ = [
+    "QUALITY_OK",
+    "Decision",
+    "StreamingDecoder",
+    "DecoderFile",
+    "DecoderFileError",
+    "save_decoder",
+    "load_decoder",
+    "fit_decoder",
+    "lsl_loopback_only",
+]
 
 # name -> module; imported on first access so `import neurodec.online` needs no LSL/skops.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "DecoderFile": "neurodec.online.decoder_file",
+    "DecoderFileError": "neurodec.online.decoder_file",
+    "save_decoder": "neurodec.online.decoder_file",
+    "load_decoder": "neurodec.online.decoder_file",
+    "fit_decoder": "neurodec.online.training",
+    "lsl_loopback_only": "neurodec.online.lsl",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -114,6 +114,10 @@ class StreamingDecoder:
         Seconds after a start or a reset before windows count as clean
         (default: until the filter's impulse response has shed 99.9 % of its
         energy; 0 without a filter).
+    unit : str | None
+        Unit the estimator was trained in (``"uV"`` for neurodec's paradigms).
+        :meth:`run` then converts a stream that declares another unit (sets
+        :attr:`scale`); ``None``: samples are used as they come, times ``scale``.
 
     Attributes
     ----------
@@ -147,6 +151,7 @@ class StreamingDecoder:
         scale: float = 1.0,
         max_jitter: float = 0.05,
         settle: float | None = None,
+        unit: str | None = None,
     ) -> None:
         from sklearn.exceptions import NotFittedError
         from sklearn.utils.validation import check_is_fitted
@@ -166,6 +171,7 @@ class StreamingDecoder:
         if not np.isfinite(self.max_jitter) or self.max_jitter < 0:
             raise InvalidInputError(f"max_jitter must be >= 0 seconds, got {max_jitter!r}")
         self.fmin, self.fmax = fmin, fmax
+        self.unit = unit
         if not hasattr(estimator, "predict"):
             raise InvalidInputError(f"estimator must have a predict method, got {type(estimator).__name__}")
         try:
