@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pipelines": ("neurodec.cli.pipelines_cmd", "pipelines", "List the pipelines in a folder of YAML files."),
     "results": ("neurodec.cli.results_cmd", "results", "Show, compare or plot a results store."),
     "fit": ("neurodec.cli.fit_cmd", "fit", "Fit a pipeline on a dataset and write a decoder file."),
+    "stream": ("neurodec.cli.stream_cmd", "stream", "Decode a live LSL stream with a decoder file."),
+    "replay": ("neurodec.cli.replay_cmd", "replay", "Play a recording as a live LSL stream."),
 }
 
 

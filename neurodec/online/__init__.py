@@ -26,6 +26,13 @@ __all__ = [
     "load_decoder",
     "fit_decoder",
     "lsl_loopback_only",
+    "find_stream",
+    "open_stream",
+    "LSLSource",
+    "DecisionOutlet",
+    "Replay",
+    "StreamLostError",
+    "StreamMonitor",
 ]
 
 # name -> module; imported on first access so `import neurodec.online` needs no LSL/skops.
@@ -36,6 +43,13 @@ _LAZY: dict[str, str] = {
     "load_decoder": "neurodec.online.decoder_file",
     "fit_decoder": "neurodec.online.training",
     "lsl_loopback_only": "neurodec.online.lsl",
+    "find_stream": "neurodec.online.lsl",
+    "open_stream": "neurodec.online.lsl",
+    "LSLSource": "neurodec.online.lsl",
+    "DecisionOutlet": "neurodec.online.lsl",
+    "Replay": "neurodec.online.replay",
+    "StreamLostError": "neurodec.online.source",
+    "StreamMonitor": "neurodec.online.source",
 }
 
 

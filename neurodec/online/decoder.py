@@ -197,6 +197,7 @@ class StreamingDecoder:
         # Pieces written to the ring at once; windows ending inside a piece are read back from it.
         self._piece = max(self.n_step, int(self.sfreq))
         self._threads = OneThread()
+        self.monitor = None  # a StreamMonitor while run() decodes a stream
         self.reset()
 
     # -- state ------------------------------------------------------------------
