@@ -33,6 +33,7 @@ __all__ = [
     "Replay",
     "StreamLostError",
     "StreamMonitor",
+    "pseudo_online_scores",
 ]
 
 # name -> module; imported on first access so `import neurodec.online` needs no LSL/skops.
@@ -50,6 +51,7 @@ _LAZY: dict[str, str] = {
     "Replay": "neurodec.online.replay",
     "StreamLostError": "neurodec.online.source",
     "StreamMonitor": "neurodec.online.source",
+    "pseudo_online_scores": "neurodec.online.pseudo_online",
 }
 
 
