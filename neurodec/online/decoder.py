@@ -109,7 +109,8 @@ class StreamingDecoder:
         and an estimator trained in microvolts, as neurodec's paradigms give).
     max_jitter : float
         Seconds a timestamp step may exceed ``1 / sfreq`` before it counts as a
-        gap (LSL timestamps of chunked devices jitter).
+        gap, or go back before it counts as a replay of old samples (LSL
+        timestamps of chunked devices jitter both ways).
     settle : float | None
         Seconds after a start or a reset before windows count as clean
         (default: until the filter's impulse response has shed 99.9 % of its
@@ -213,6 +214,7 @@ class StreamingDecoder:
         self._pending: str | None = None  # reason carried to the next accepted sample
         self._prev_bad = False
         self._backward_run = 0
+        self._drop_until: float | None = None  # old samples are being replayed up to this time
         self._reset_pos = np.zeros(0, dtype=np.int64)
         self._reset_why: list[str] = []
         self._next_end = self.n_window
@@ -282,38 +284,62 @@ class StreamingDecoder:
             return self._push(x, ts)
 
     def _accept(self, x: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
-        """Drop samples whose timestamp does not increase; positions where a reset is due."""
-        resets: list[tuple[int, str]] = []
+        """Drop repeated samples; positions where a reset is due.
+
+        A timestamp equal to the previous one is a duplicate. A step back of more
+        than ``max_jitter`` starts a replay of old samples: they are dropped until
+        the timestamps pass the newest one seen before the step (this also removes
+        PlayerLSL's duplicated loops). A smaller step back is clock jitter (LSL
+        back-extrapolates chunk timestamps from push times) and the samples are kept.
+        """
         n = ts.size
-        running = np.fmax.accumulate(np.concatenate(([self._last_ts], ts)))[:-1]
-        keep = ts > running  # NaN timestamps are dropped too
-        if keep.all():
+        prev = np.concatenate(([self._last_ts], ts[:-1]))
+        code = np.zeros(n, dtype=np.int8)  # 0 kept, 1 duplicate, 2 backward
+        code[(ts == prev) | ~np.isfinite(ts)] = 1
+        covered = 0
+        if self._drop_until is not None:  # a replay of old samples continues from the last chunk
+            later = np.flatnonzero(ts > self._drop_until)
+            covered = int(later[0]) if later.size else n
+            code[:covered] = 2
+            if covered < n:
+                self._drop_until = None
+        for b in np.flatnonzero(ts - prev < -self.max_jitter):
+            if b < covered:
+                continue
+            newest = float(np.fmax.reduce(np.concatenate(([self._last_ts], ts[:b]))))
+            later = np.flatnonzero(ts[b:] > newest)
+            covered = b + int(later[0]) if later.size else n
+            code[b:covered] = 2
+            if not later.size:
+                self._drop_until = newest
+        if not code.any():
             self._backward_run = 0
-        else:
-            lost = ~keep
-            why = "backward" if np.any(ts[lost] < running[lost]) else "duplicate"
-            if not keep.any():
-                self._backward_run += n
-                if self._backward_run <= self.n_window or not np.isfinite(ts).all():
-                    self.n_dropped += n
-                    self._pending = why
-                    log.debug("dropped a chunk of %d samples: timestamps %s", n, why)
-                    return x[:, :0], ts[:0], resets
+            return x, ts, []
+        keep = code == 0
+        if not keep.any():
+            self._backward_run += n
+            if self._drop_until is not None and self._backward_run > self.n_window and np.isfinite(ts).all():
                 # Timestamps went back for longer than a window: the source's clock restarted.
                 log.warning("stream timestamps restarted (clock reset): continuing on the new clock")
                 self._backward_run = 0
+                self._drop_until = None
                 self._last_ts = -np.inf
                 x, ts, resets = self._accept(x, ts)
                 return x, ts, [(0, "clock_reset"), *resets]
-            self._backward_run = 0
-            kept = np.flatnonzero(keep)
-            after_drop = np.flatnonzero(np.diff(np.concatenate(([-1], kept))) > 1)
-            resets.extend((int(p), why) for p in after_drop)
-            if not keep[-1]:
-                self._pending = why
-            self.n_dropped += int(lost.sum())
-            x, ts = x[:, keep], ts[keep]
-        return x, ts, resets
+            self.n_dropped += n
+            self._pending = "backward" if (code == 2).any() else "duplicate"
+            log.debug("dropped a chunk of %d samples: timestamps %s", n, self._pending)
+            return x[:, :0], ts[:0], []
+        self._backward_run = 0
+        kept = np.flatnonzero(keep)
+        resets = []
+        for k in np.flatnonzero(np.diff(np.concatenate(([-1], kept))) > 1):
+            lost = code[(kept[k - 1] + 1 if k else 0) : kept[k]]
+            resets.append((int(k), "backward" if (lost == 2).any() else "duplicate"))
+        if not keep[-1]:
+            self._pending = "backward" if (code[kept[-1] + 1 :] == 2).any() else "duplicate"
+        self.n_dropped += int(n - kept.size)
+        return x[:, keep], ts[keep], resets
 
     def _push(self, x: np.ndarray, ts: np.ndarray) -> list[Decision]:
         pending = self._pending

@@ -158,6 +158,20 @@ def test_a_backward_jump_inside_a_chunk_drops_only_the_old_samples():
     assert all(d.ok for d in out if d.sample >= 320)
 
 
+def test_jittery_chunk_timestamps_are_kept():
+    # LSL stamps a chunk's last sample with its push time and back-extrapolates the others:
+    # a chunk pushed late, then the next on time, overlaps the previous chunk's stamps.
+    rng = np.random.default_rng(8)
+    x = _signal(1000, seed=8)
+    dec = _decoder(settle=0.0)
+    out = []
+    for k, start in enumerate(range(0, 1000, 25)):
+        push_time = (start + 24) / SFREQ + (0.03 if k % 3 == 1 else rng.uniform(0, 0.004))
+        out += dec.push(x[:, start : start + 25], push_time - np.arange(24, -1, -1) / SFREQ)
+    assert dec.n_dropped == 0 and dec.n_missing == 0 and dec.n_accepted == 1000
+    assert all(d.ok for d in out)
+
+
 def test_a_clock_reset_is_followed_after_a_window_of_backward_samples():
     x = _signal(900, seed=3)
     dec = _decoder(settle=0.0)
