@@ -34,6 +34,7 @@ __all__ = [
     "StreamLostError",
     "StreamMonitor",
     "pseudo_online_scores",
+    "BrainFlowSource",
 ]
 
 # name -> module; imported on first access so `import neurodec.online` needs no LSL/skops.
@@ -52,6 +53,7 @@ _LAZY: dict[str, str] = {
     "StreamLostError": "neurodec.online.source",
     "StreamMonitor": "neurodec.online.source",
     "pseudo_online_scores": "neurodec.online.pseudo_online",
+    "BrainFlowSource": "neurodec.online.brainflow",
 }
 
 
