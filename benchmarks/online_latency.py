@@ -79,7 +79,7 @@ def _fit(pipeline, n_channels, seed=0):
     from neurodec.config import pipelines_dir
     from neurodec.evaluation.pipelines import load_pipelines
 
-    files = {"TS+LR": "ts_lr.yml", "ACM-fast+TS+SVM": "acm_fast_ts_svm.yml"}
+    files = {"TS+LR": "ts_lr.yml", "ACM-fast+TS+SVM": "acm_fast_ts_svm.yml", "ACM+TS+SVM": "acm_ts_svm.yml"}
     est = load_pipelines(pipelines_dir() / files[pipeline])[pipeline]
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((40, n_channels, int(SFREQ))) * 10
@@ -160,6 +160,8 @@ def run_config(pipeline, n_channels, n_streams, duration, chunk, ctx):
     extra = ""
     if pipeline.startswith("ACM") and ests:
         extra = f"order {ests[0][0].order_}, lag {ests[0][0].lag_}"
+        if pipeline.startswith("ACM-fast"):
+            extra += " (selected on the random training windows)"
     return {
         "pipeline": pipeline,
         "channels": n_channels,
@@ -184,7 +186,7 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=30.0, help="seconds decoded per configuration")
     parser.add_argument("--chunk", type=int, default=25, help="samples per pushed chunk (25 = one step)")
     parser.add_argument("--channels", type=int, nargs="+", default=[8, 22, 64])
-    parser.add_argument("--pipelines", nargs="+", default=["TS+LR", "ACM-fast+TS+SVM"])
+    parser.add_argument("--pipelines", nargs="+", default=["TS+LR", "ACM-fast+TS+SVM", "ACM+TS+SVM"])
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 2, 4, 6, 8, 12])
     parser.add_argument("--out", default=str(RESULTS / "online_latency.md"))
     args = parser.parse_args(argv)

@@ -91,6 +91,19 @@ def test_estimator_runs_with_one_blas_thread_and_the_limit_is_lifted_after():
     assert [i["num_threads"] for i in threadpool_info()] == before
 
 
+def test_decoders_in_threads_share_the_limit_until_the_last_one_leaves():
+    from threadpoolctl import threadpool_info
+
+    before = [i["num_threads"] for i in threadpool_info()]
+    a, b = _decoder(), _decoder()
+    a._threads.__enter__()
+    b._threads.__enter__()  # a second decoder starts while the first computes
+    a._threads.__exit__(None, None, None)
+    assert {i["num_threads"] for i in threadpool_info()} == {1}  # b is still computing
+    b._threads.__exit__(None, None, None)
+    assert [i["num_threads"] for i in threadpool_info()] == before
+
+
 def test_a_gap_resets_the_filter_and_flags_the_windows_it_touches():
     x = _signal(800, seed=1)
     ts = np.arange(800) / SFREQ
