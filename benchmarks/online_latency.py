@@ -189,6 +189,11 @@ def main(argv=None):
     parser.add_argument("--pipelines", nargs="+", default=["TS+LR", "ACM-fast+TS+SVM", "ACM+TS+SVM"])
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 2, 4, 6, 8, 12])
     parser.add_argument("--out", default=str(RESULTS / "online_latency.md"))
+    parser.add_argument(
+        "--append-throughput",
+        action="store_true",
+        help="only the streams-per-process rows, appended to --out (to extend a finished run)",
+    )
     args = parser.parse_args(argv)
 
     from neurodec.online.lsl import lsl_loopback_only
@@ -200,7 +205,7 @@ def main(argv=None):
 
     ctx = mp.get_context("spawn")
     rows = []
-    for pipeline in args.pipelines:
+    for pipeline in [] if args.append_throughput else args.pipelines:
         for n_ch in args.channels:
             r = run_config(pipeline, n_ch, 1, args.duration, args.chunk, ctx)
             print(r, flush=True)
@@ -213,6 +218,23 @@ def main(argv=None):
         if r["missed"] > 0.01 * max(r["decisions"], 1) or not r["complete"]:
             break
 
+    if args.append_throughput:
+        lines = [
+            "",
+            f"More streams: `{' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}`",
+            "",
+            "| streams | decisions | latency p50 (ms) | p99 (ms) | CPU per stream | missed deadlines |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in through:
+            lines.append(
+                f"| {r['streams']} | {r['decisions']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['cpu']:.1f} % | "
+                f"{r['missed']} |"
+            )
+        with open(args.out, "a") as fh:
+            fh.write("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
     lines = [
         "# Online decoding latency and CPU (LSL, loopback)",
         "",
