@@ -38,6 +38,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "results",
         "Show, compare, plot or export (MOABB's format) a results store.",
     ),
+    "fit": ("neurodec.cli.fit_cmd", "fit", "Fit a pipeline on a dataset and write a decoder file."),
+    "stream": ("neurodec.cli.stream_cmd", "stream", "Decode a live LSL stream with a decoder file."),
+    "replay": ("neurodec.cli.replay_cmd", "replay", "Play a recording as a live LSL stream."),
+    "pseudo-online": (
+        "neurodec.cli.pseudo_online_cmd",
+        "pseudo_online",
+        "Score held-out runs offline and replayed through the streaming decoder.",
+    ),
 }
 
 

@@ -1,0 +1,188 @@
+"""BrainFlow boards as a live source for :meth:`StreamingDecoder.run`.
+
+BrainFlow returns EEG rows in microvolts and stamps samples with Unix time;
+:class:`BrainFlowSource` declares the unit and converts every timestamp to this
+machine's LSL clock (``local_clock()``, the clock decisions are published in),
+with the offset between the two clocks measured at each read. BrainFlow has no
+blocking read, so :meth:`BrainFlowSource.read` polls the board's buffer every
+``poll`` seconds until the samples asked for are there.
+
+Works offline with BrainFlow's synthetic board (``BoardIds.SYNTHETIC_BOARD``,
+250 Hz, 16 EEG rows) and its playback-file board (``PLAYBACK_FILE_BOARD`` with
+``file=`` and ``master_board=``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from neurodec.errors import InvalidInputError
+from neurodec.online.source import StreamLostError
+
+__all__ = ["BrainFlowSource", "unix_to_lsl_offset"]
+
+log = logging.getLogger(__name__)
+
+
+def _brainflow():
+    try:
+        from brainflow import board_shim
+    except ImportError:  # pragma: no cover - the extra is missing
+        raise InvalidInputError(
+            "BrainFlow boards need brainflow: install neurodec's brainflow extra "
+            "(pip install 'neurodec[brainflow]')"
+        ) from None
+    if sys.version_info < (3, 12):
+        # brainflow <= 5.23 finds its shared libraries with importlib.resources.files(<module>),
+        # which Python 3.11 refuses for a non-package module, then falls back to pkg_resources,
+        # which setuptools >= 81 no longer ships. Ask for the package instead.
+        for name in ("brainflow.board_shim", "brainflow.data_filter"):
+            mod = importlib.import_module(name)
+            original = getattr(mod, "files", None)
+            if original is not None and not getattr(original, "_neurodec", False):
+
+                def files(package, _original=original):
+                    try:
+                        return _original(package)
+                    except TypeError:
+                        return _original(str(package).rpartition(".")[0])
+
+                files._neurodec = True
+                mod.files = files
+    return board_shim
+
+
+def unix_to_lsl_offset(n: int = 5) -> float:
+    """Seconds to add to a Unix timestamp to get LSL's ``local_clock()`` time
+    (the tightest of ``n`` back-to-back readings of both clocks)."""
+    try:
+        from mne_lsl.lsl import local_clock
+    except ImportError:  # pragma: no cover
+        local_clock = time.monotonic
+    best, offset = np.inf, 0.0
+    for _ in range(n):
+        a = local_clock()
+        u = time.time()
+        b = local_clock()
+        if b - a < best:
+            best, offset = b - a, (a + b) / 2 - u
+    return offset
+
+
+class BrainFlowSource:
+    """A BrainFlow board read as a live source.
+
+    Parameters
+    ----------
+    board_id : int
+        A ``brainflow.board_shim.BoardIds`` value (default: the synthetic board).
+    params : brainflow.board_shim.BrainFlowInputParams | None
+        Connection parameters (serial port, file for the playback board...).
+    data_timeout : float
+        Seconds without samples after which the board counts as lost.
+    poll : float
+        Seconds between two looks at the board's buffer while waiting.
+    buffer : int
+        Samples BrainFlow keeps (``start_stream``'s ring buffer).
+
+    Examples
+    --------
+    >>> with BrainFlowSource() as board:                         # doctest: +SKIP
+    ...     for d in decoder.run(board, duration=10): ...
+    """
+
+    def __init__(
+        self,
+        board_id: int | None = None,
+        params: Any = None,
+        *,
+        data_timeout: float = 5.0,
+        poll: float = 0.002,
+        buffer: int = 45000,
+    ) -> None:
+        bs = _brainflow()
+        bs.BoardShim.disable_board_logger()
+        self.board_id = int(bs.BoardIds.SYNTHETIC_BOARD.value if board_id is None else board_id)
+        self._params = params if params is not None else bs.BrainFlowInputParams()
+        descr_id = self.board_id
+        if self.board_id == bs.BoardIds.PLAYBACK_FILE_BOARD.value:
+            descr_id = int(self._params.master_board)
+        self.sfreq = float(bs.BoardShim.get_sampling_rate(descr_id))
+        self._rows = list(bs.BoardShim.get_eeg_channels(descr_id))
+        self._ts_row = int(bs.BoardShim.get_timestamp_channel(descr_id))
+        try:
+            self.ch_names = list(bs.BoardShim.get_eeg_names(descr_id))
+        except Exception:  # boards without a montage in BrainFlow's description
+            self.ch_names = [f"EEG{i + 1}" for i in range(len(self._rows))]
+        if len(self.ch_names) != len(self._rows):
+            self.ch_names = [f"EEG{i + 1}" for i in range(len(self._rows))]
+        self.units = ["microvolts"] * len(self._rows)
+        self.n_channels = len(self._rows)
+        self.name = bs.BoardIds(self.board_id).name
+        self.data_timeout = float(data_timeout)
+        self.poll = float(poll)
+        self._buffer = int(buffer)
+        self._board = bs.BoardShim(self.board_id, self._params)
+        self._started = False
+        self._last_data = time.monotonic()
+
+    def start(self) -> BrainFlowSource:
+        """Open the board and start streaming."""
+        if self._board is None:
+            raise InvalidInputError("this BrainFlowSource was closed; create a new one")
+        if not self._started:
+            self._board.prepare_session()
+            self._board.start_stream(self._buffer)
+            self._started = True
+            self._last_data = time.monotonic()
+        return self
+
+    def read(self, max_samples: int, timeout: float) -> tuple[np.ndarray, np.ndarray]:
+        """Up to ``max_samples`` samples (microvolts, LSL-clock timestamps), waiting up to ``timeout``."""
+        if not self._started:
+            self.start()
+        stop = time.monotonic() + max(0.0, float(timeout))
+        board = self._board
+        while True:
+            count = board.get_board_data_count()
+            if count >= max_samples or time.monotonic() >= stop:
+                break
+            time.sleep(self.poll)
+        if count == 0:
+            silent = time.monotonic() - self._last_data
+            if silent > self.data_timeout:
+                raise StreamLostError(f"BrainFlow board {self.name} sent nothing for {silent:.1f} s")
+            return np.zeros((self.n_channels, 0)), np.zeros(0)
+        raw = board.get_board_data(int(min(count, max_samples)))
+        self._last_data = time.monotonic()
+        ts = raw[self._ts_row] + unix_to_lsl_offset()
+        return np.ascontiguousarray(raw[self._rows], dtype=np.float64), np.asarray(ts, dtype=np.float64)
+
+    def backlog(self) -> int:
+        """Samples already in BrainFlow's buffer."""
+        return int(self._board.get_board_data_count()) if self._started else 0
+
+    def close(self) -> None:
+        """Stop streaming and release the board (idempotent)."""
+        if self._started and self._board is not None:
+            try:
+                self._board.stop_stream()
+            finally:
+                self._board.release_session()
+                self._started = False
+        self._board = None  # BoardShim.__del__ fails at interpreter exit; let it run now
+
+    def __enter__(self) -> BrainFlowSource:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"BrainFlowSource({self.name}, {self.n_channels} EEG channels, {self.sfreq:g} Hz)"

@@ -1,0 +1,65 @@
+"""``neurodec fit``: a decoder file from a pipeline YAML and a dataset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("skops")
+
+import neurodec.evaluation.benchmark as bench  # noqa: E402
+from neurodec.cli import main  # noqa: E402
+from neurodec.config import pipelines_dir  # noqa: E402
+
+
+@pytest.fixture()
+def fake_registry(monkeypatch):
+    from moabb.datasets.fake import FakeDataset
+
+    def load(names, data_root=None, subjects=None):
+        ds = FakeDataset(
+            ["left_hand", "right_hand"],
+            n_subjects=2,
+            n_sessions=1,
+            n_runs=1,
+            duration=30,
+            n_events=20,
+            seed=3,
+        )
+        if subjects:
+            ds.subject_list = [s for s in ds.subject_list if s in subjects]
+        return [ds]
+
+    monkeypatch.setattr(bench, "load_datasets", load)
+    return load
+
+
+def test_fit_writes_a_decoder_that_matches_the_offline_arrays(fake_registry, tmp_path, capsys, cache_dir):
+    from neurodec.online import load_decoder
+    from neurodec.paradigms import LeftRightImagery
+
+    out = tmp_path / "mi.ndec"
+    code = main(
+        ["fit", str(pipelines_dir() / "ts_lr.yml"), "--dataset", "Fake", "--subjects", "1", "--out", str(out)]
+    )
+    assert code == 0, capsys.readouterr()
+    assert "wrote" in capsys.readouterr().out
+    dec = load_decoder(out)
+    (ds,) = fake_registry(["Fake"], subjects=[1])
+    X, y, _ = LeftRightImagery().get_data(ds, [1])
+    assert dec.n_times == X.shape[-1] and len(dec.ch_names) == X.shape[1]
+    raw = ds.get_data([1])[1]["0"]["0"]
+    assert list(dec.ch_names) == [c for c in raw.ch_names if c != "stim"]
+    assert (dec.fmin, dec.fmax, dec.sfreq) == (8.0, 32.0, raw.info["sfreq"])
+    expected = bench.read_pipeline_specs(pipelines_dir() / "ts_lr.yml")[0].build().fit(X, y)
+    np.testing.assert_allclose(dec.estimator.predict_proba(X), expected.predict_proba(X), rtol=1e-7)
+    assert dec.metadata["metadata"]["pipeline"] == "TS+LR" and dec.metadata["metadata"]["subjects"] == [1]
+
+
+def test_fit_user_errors_exit_2(fake_registry, tmp_path, capsys, cache_dir):
+    p300 = pipelines_dir() / "p300_xdawncov_ts_lr.yml"
+    assert main(["fit", str(p300), "--dataset", "Fake", "--out", str(tmp_path / "x.ndec")]) == 2
+    assert "not LeftRightImagery" in capsys.readouterr().err
+    assert main(["fit", str(pipelines_dir()), "--dataset", "Fake", "--out", str(tmp_path / "x.ndec")]) == 2
+    assert "pick one with --name" in capsys.readouterr().err
+    assert not (tmp_path / "x.ndec").exists()
