@@ -15,6 +15,7 @@ __all__ = [
     "UnknownNameError",
     "MissingPositionsError",
     "ConfigError",
+    "MissingDependencyError",
 ]
 
 
@@ -55,3 +56,8 @@ class MissingPositionsError(NeurodecError, ValueError):
 
 class ConfigError(NeurodecError, ValueError):
     """A configuration file (pipeline YAML, dataset descriptor) is invalid."""
+
+
+class MissingDependencyError(NeurodecError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install
+    (e.g. ``pip install neurodec[deep]`` for torch)."""
