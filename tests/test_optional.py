@@ -62,6 +62,17 @@ def test_models_without_torch_is_one_line_naming_the_extra():
     assert lines == ["neurodec.models needs torch, which is not installed: pip install neurodec[deep]"]
 
 
+def test_cli_model_commands_without_torch_exit_2():
+    out = _run(
+        """
+        from neurodec.cli import main
+        raise SystemExit(main(["pretrain-tokenizer", "--config", "nope.yml"]))
+        """
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1].endswith("pip install neurodec[deep]")
+
+
 def test_require_imports_or_raises():
     assert require("json", "tests").dumps([]) == "[]"
     with pytest.raises(MissingDependencyError, match=r"pip install neurodec\[no_such_module_xyz\]"):

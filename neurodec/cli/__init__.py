@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pipelines": ("neurodec.cli.pipelines_cmd", "pipelines", "List the pipelines in a folder of YAML files."),
     "results": ("neurodec.cli.results_cmd", "results", "Show, compare or plot a results store."),
     "corpus": ("neurodec.cli.corpus_cmd", "corpus", "Build or describe a tokenizer pretraining corpus."),
+    "pretrain-tokenizer": (
+        "neurodec.cli.pretrain_cmd",
+        "pretrain_tokenizer",
+        "Pretrain the brain tokenizer from a YAML config (resumable).",
+    ),
 }
 
 
