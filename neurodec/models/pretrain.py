@@ -9,7 +9,9 @@ One run lives in one folder (``out``)::
     config.yml      the run's configuration
 
 AdamW with a linear warm-up then a cosine decay to ``min_lr_ratio * lr``, gradient-norm
-clipping, bf16 autocast on CUDA only. Batches are a pure function of ``(seed, step)``
+clipping, bf16 autocast on CUDA only; the first ``vq_warmup_steps`` steps bypass the
+quantiser, whose codebooks are then initialised by k-means on the learned latents.
+Batches are a pure function of ``(seed, step)``
 (:class:`neurodec.models.data.StepBatchSampler`) and every random state is checkpointed,
 so a run killed and resumed from its last checkpoint ends with the same parameters, bit
 for bit (on CPU; on CUDA set ``deterministic: true``), as a run never interrupted.
@@ -76,6 +78,11 @@ class PretrainConfig:
         Which corpus recordings to train on (see :meth:`neurodec.corpus.Corpus.select`).
     steps, batch_size, lr, weight_decay, warmup_steps, min_lr_ratio, grad_clip
         Optimisation.
+    vq_warmup_steps : int
+        The first steps train encoder and decoder without quantisation; the codebooks are
+        then initialised by k-means on the latents the encoder has learned to make
+        (without it, the latents of a fresh encoder hardly depend on the signal, k-means
+        captures only their position structure and the decoder never learns to read content).
     max_channels : int | None
         At most this many (random, fixed per window) channels per window.
     seed : int
@@ -100,6 +107,7 @@ class PretrainConfig:
     corpus_sources: list | None = None
     modalities: list | None = None
     steps: int = 1000
+    vq_warmup_steps: int = 0
     batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float = 0.01
@@ -342,7 +350,8 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
         visible = random_visible(valid.cpu(), model_config.hide_fraction, generator).to(device)
         noise = (torch.randn(x.shape, generator=generator) * model_config.noise_std).to(device)
         with autocast:
-            out_ = model(x, batch["features"], batch["types"], valid, visible, noise)
+            quantize = step >= config.vq_warmup_steps
+            out_ = model(x, batch["features"], batch["types"], valid, visible, noise, quantize=quantize)
             losses = tokenizer_loss(out_.reconstruction, out_.target, valid, out_.commitment, model_config)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
@@ -356,6 +365,11 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
             hidden = valid & ~visible
             r_hidden = pearson(out_.reconstruction.detach().float(), out_.target)[hidden].mean()
             codes = out_.codes.reshape(-1, model_config.n_levels)
+            size = model_config.codebook_size
+            ppl = {
+                f"perplexity_{i}": float(perplexity(codes[:, i], size)) if quantize else float("nan")
+                for i in range(codes.shape[1])
+            }
             row = {
                 "step": step,
                 "epoch": (step - 1) // sampler.batches_per_epoch,
@@ -363,10 +377,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
                 **{k: float(v.detach()) for k, v in losses.items()},
                 "r_hidden": float(r_hidden),
                 "grad_norm": float(grad_norm),
-                **{
-                    f"perplexity_{i}": float(perplexity(codes[:, i], model_config.codebook_size))
-                    for i in range(codes.shape[1])
-                },
+                **ppl,
                 **{f"dead_{i}": n for i, n in enumerate(model.quantizer.dead_codes())},
                 "windows_per_s": windows_seen / (time.perf_counter() - started),
             }

@@ -8,11 +8,13 @@ S = ``n_sources``, d = ``d_model``, L = ``n_levels``)::
       per-channel strided conv encoder                         (B, C, F, d)
       keys: + sensor embedding (SensorEncoder), values: signal (B*F, C, d)
       S learned source queries cross-attend over channels      (B*F, S, d)
+        (+ a spatial bias: sources have learned positions and widths)
       + frame embedding, transformer over the S*F latents      (B, F*S, d)
       project, residual VQ                                     codes (B, F, S, L)
     decoder:
       transformer over the quantised latents                   (B*F, S, d)
       each channel's sensor embedding (+ frame) queries them   (B*F, C, d)
+        (same spatial bias)
       per-channel transposed conv decoder                      (B, C, T)
 
 The encoder attends over channels without any channel index, so tokens do not depend
@@ -22,6 +24,7 @@ keys but are reconstructed like any other, from their sensor embedding.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -38,15 +41,18 @@ __all__ = ["BrainTokenizer", "TokenizerOutput", "random_visible"]
 
 
 class ConvEncoder(nn.Module):
-    """Per-channel strided convolutions: (N, 1, T) -> (N, d, T / hop)."""
+    """Per-channel strided convolutions: (N, 1, T) -> (N, d, T / hop).
+
+    No normalisation inside: the relative amplitude of the channels of a window (kept by
+    the per-type normalisation) is information the source attention needs.
+    """
 
     def __init__(self, channels: int, d_model: int, strides: tuple[int, ...]) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c_in = 1
         for s in strides:  # kernel 2s, padding s/2: length exactly divided by s
-            layers += [nn.Conv1d(c_in, channels, 2 * s, stride=s, padding=s // 2), nn.GroupNorm(1, channels)]
-            layers.append(nn.GELU())
+            layers += [nn.Conv1d(c_in, channels, 2 * s, stride=s, padding=s // 2), nn.GELU()]
             c_in = channels
         layers.append(nn.Conv1d(channels, d_model, 1))
         self.net = nn.Sequential(*layers)
@@ -90,18 +96,30 @@ class CrossAttentionBlock(nn.Module):
         query: torch.Tensor,
         keys: torch.Tensor,
         values: torch.Tensor,
+        bias: torch.Tensor | None = None,
         key_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``key_mask`` (N, K): True where a key must be ignored."""
+        """``bias`` (N, Q, K): added to the attention logits of every head;
+        ``key_mask`` (N, K): True where a key must be ignored."""
+        n, q, k = query.shape[0], query.shape[1], keys.shape[1]
+        mask = query.new_zeros(n, q, k) if bias is None else bias.to(query.dtype)
+        if key_mask is not None:
+            mask = mask.masked_fill(key_mask[:, None, :], float("-inf"))
+        mask = mask.repeat_interleave(self.attn.num_heads, dim=0)  # (N * heads, Q, K)
         out, _ = self.attn(
-            self.norm_q(query),
-            self.norm_k(keys),
-            self.norm_v(values),
-            key_padding_mask=key_mask,
-            need_weights=False,
+            self.norm_q(query), self.norm_k(keys), self.norm_v(values), attn_mask=mask, need_weights=False
         )
         query = query + out
         return query + self.ff(self.norm_ff(query))
+
+
+def _fibonacci_sphere(n: int) -> torch.Tensor:
+    """``n`` points spread evenly on the unit sphere, shape (n, 3)."""
+    i = torch.arange(n, dtype=torch.float64) + 0.5
+    z = 1 - 2 * i / n
+    phi = math.pi * (1 + math.sqrt(5)) * i
+    rho = torch.sqrt(1 - z**2)
+    return torch.stack([rho * torch.cos(phi), rho * torch.sin(phi), z], 1).float()
 
 
 def _transformer(config: TokenizerConfig, n_layers: int) -> nn.ModuleList:
@@ -176,6 +194,8 @@ class BrainTokenizer(nn.Module):
         self.sensor_encoder = SensorEncoder(d)
         self.conv_encoder = ConvEncoder(cfg.conv_channels, d, cfg.conv_strides)
         self.source_queries = nn.Parameter(torch.randn(cfg.n_sources, d) * 0.02)  # (S, d)
+        self.source_positions = nn.Parameter(_fibonacci_sphere(cfg.n_sources) * 0.8)  # (S, 3)
+        self.source_log_width = nn.Parameter(torch.full((cfg.n_sources,), math.log(0.5)))  # (S,)
         self.frame_embedding = nn.Parameter(torch.randn(cfg.n_frames, d) * 0.02)  # (F, d)
         self.source_attention = CrossAttentionBlock(d, cfg.n_heads, cfg.dropout)
         self.encoder_layers = _transformer(cfg, cfg.n_encoder_layers)
@@ -205,8 +225,17 @@ class BrainTokenizer(nn.Module):
                 f"got {tuple(features.shape)} and {tuple(type_ids.shape)}"
             )
 
-    def encode_latents(self, xn: torch.Tensor, sensors: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
-        """Continuous latents (B, F*S, code_dim) from normalised windows xn (B, C, T)."""
+    def spatial_bias(self, features: torch.Tensor) -> torch.Tensor:
+        """Attention bias between sources and channels, shape (B, S, C):
+        ``-|position_c - position_s|^2 / (2 width_s^2)`` (learned source positions and widths)."""
+        d2 = (features[:, None, :, :3] - self.source_positions[None, :, None, :]).pow(2).sum(-1)  # (B, S, C)
+        return -d2 / (2 * torch.exp(2 * self.source_log_width)[None, :, None])
+
+    def encode_latents(
+        self, xn: torch.Tensor, sensors: torch.Tensor, visible: torch.Tensor, bias: torch.Tensor
+    ) -> torch.Tensor:
+        """Continuous latents (B, F*S, code_dim) from normalised windows xn (B, C, T);
+        ``bias`` (B, S, C) from :meth:`spatial_bias`."""
         B, C, T = xn.shape
         cfg = self.config
         F_, S, d = cfg.n_frames, cfg.n_sources, cfg.d_model
@@ -216,15 +245,17 @@ class BrainTokenizer(nn.Module):
         keys = (h + sensors[:, None]).reshape(B * F_, C, d)  # (B*F, C, d): signal + where/what sensor
         hidden = (~visible).repeat_interleave(F_, dim=0)  # (B*F, C)
         queries = self.source_queries.expand(B * F_, S, d)  # (B*F, S, d)
-        z = self.source_attention(queries, keys, values, hidden)  # (B*F, S, d)
+        bias = bias.repeat_interleave(F_, dim=0)  # (B*F, S, C)
+        z = self.source_attention(queries, keys, values, bias, hidden)  # (B*F, S, d)
         z = z.reshape(B, F_, S, d) + self.frame_embedding[None, :, None]  # (B, F, S, d)
         z = z.reshape(B, F_ * S, d)
         for layer in self.encoder_layers:
             z = layer(z)
         return self.to_code(z)  # (B, F*S, code_dim)
 
-    def decode_latents(self, zq: torch.Tensor, sensors: torch.Tensor) -> torch.Tensor:
-        """Normalised signals (B, C, T) of every channel from quantised latents (B, F*S, code_dim)."""
+    def decode_latents(self, zq: torch.Tensor, sensors: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """Normalised signals (B, C, T) of every channel from quantised latents (B, F*S, code_dim);
+        ``bias`` (B, S, C) from :meth:`spatial_bias`."""
         cfg = self.config
         B, C, _ = sensors.shape
         F_, S, d = cfg.n_frames, cfg.n_sources, cfg.d_model
@@ -233,7 +264,8 @@ class BrainTokenizer(nn.Module):
             z = layer(z)
         sources = z.reshape(B * F_, S, d)  # (B*F, S, d)
         queries = sensors[:, None] + self.frame_embedding[None, :, None]  # (B, F, C, d)
-        out = self.channel_attention(queries.reshape(B * F_, C, d), sources, sources)  # (B*F, C, d)
+        bias = bias.transpose(1, 2).repeat_interleave(F_, dim=0)  # (B*F, C, S)
+        out = self.channel_attention(queries.reshape(B * F_, C, d), sources, sources, bias)  # (B*F, C, d)
         out = out.reshape(B, F_, C, d).permute(0, 2, 3, 1).reshape(B * C, d, F_)  # (B*C, d, F)
         return self.conv_decoder(out).reshape(B, C, cfg.window_samples)  # (B, C, T)
 
@@ -246,6 +278,7 @@ class BrainTokenizer(nn.Module):
         valid: torch.Tensor | None = None,
         visible: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
+        quantize: bool = True,
     ) -> TokenizerOutput:
         """Tokenize and reconstruct windows.
 
@@ -262,6 +295,10 @@ class BrainTokenizer(nn.Module):
             Channels the encoder sees (default: ``valid``); the others are reconstructed.
         noise : Tensor, shape (B, C, T), optional
             Added to the normalised input of the encoder (training).
+        quantize : bool
+            False passes the continuous latents to the decoder (the codebooks are neither
+            used nor updated; ``codes`` are then -1): the warm-up of the first training
+            steps, so that k-means initialises the codebooks on informative latents.
 
         Returns
         -------
@@ -276,12 +313,18 @@ class BrainTokenizer(nn.Module):
         xin = target if noise is None else target + noise * valid[..., None]
         xin = xin * visible[..., None]
         sensors = self.sensor_encoder(features, type_ids)  # (B, C, d)
-        z = self.encode_latents(xin, sensors, visible)  # (B, F*S, code_dim)
-        vq = self.quantizer(z)
-        recon = self.decode_latents(vq.quantized, sensors) * valid[..., None]  # (B, C, T)
+        bias = self.spatial_bias(features)  # (B, S, C)
+        z = self.encode_latents(xin, sensors, visible, bias)  # (B, F*S, code_dim)
         cfg = self.config
-        codes = vq.codes.reshape(x.shape[0], cfg.n_frames, cfg.n_sources, cfg.n_levels)
-        return TokenizerOutput(recon, target, codes, vq.commitment, stats)
+        if quantize:
+            vq = self.quantizer(z)
+            zq, codes, commitment = vq.quantized, vq.codes, vq.commitment
+        else:
+            zq, commitment = z, z.new_zeros(())
+            codes = torch.full((*z.shape[:-1], cfg.n_levels), -1, dtype=torch.long, device=z.device)
+        recon = self.decode_latents(zq, sensors, bias) * valid[..., None]  # (B, C, T)
+        codes = codes.reshape(x.shape[0], cfg.n_frames, cfg.n_sources, cfg.n_levels)
+        return TokenizerOutput(recon, target, codes, commitment, stats)
 
     @torch.no_grad()
     def tokenize(
@@ -298,7 +341,7 @@ class BrainTokenizer(nn.Module):
         visible = valid if visible is None else visible.bool() & valid
         xn, _ = normalize(x, type_ids, valid, visible)
         sensors = self.sensor_encoder(features, type_ids)
-        z = self.encode_latents(xn * visible[..., None], sensors, visible)
+        z = self.encode_latents(xn * visible[..., None], sensors, visible, self.spatial_bias(features))
         cfg = self.config
         return self.quantizer.encode(z).reshape(x.shape[0], cfg.n_frames, cfg.n_sources, cfg.n_levels)
 
@@ -309,7 +352,7 @@ class BrainTokenizer(nn.Module):
         """Normalised signals (B, C, T) of the given channels from token indices (B, F, S, L)."""
         B = codes.shape[0]
         zq = self.quantizer.decode(codes.reshape(B, -1, self.config.n_levels))  # (B, F*S, code_dim)
-        return self.decode_latents(zq, self.sensor_encoder(features, type_ids))
+        return self.decode_latents(zq, self.sensor_encoder(features, type_ids), self.spatial_bias(features))
 
     def n_parameters(self) -> int:
         """Number of trainable parameters."""

@@ -70,6 +70,15 @@ def test_halfway_kill_and_resume_match_a_straight_run(small_corpus, tmp_path):
     assert not _same_state(other_seed.model.state_dict(), straight.model.state_dict())
 
 
+def test_quantiser_warm_up_then_kmeans_on_learned_latents(small_corpus, tmp_path):
+    result = pretrain(_config(small_corpus, tmp_path / "w", steps=4, vq_warmup_steps=2))
+    ppl = result.metrics["perplexity_0"].tolist()
+    assert all(p != p for p in ppl[:2]) and all(p >= 1 for p in ppl[2:])  # NaN while warming up
+    assert all(bool(level.initialized) for level in result.model.quantizer.levels)
+    stopped = pretrain(_config(small_corpus, tmp_path / "s", steps=4, vq_warmup_steps=2), stop_after=2)
+    assert not any(bool(level.initialized) for level in stopped.model.quantizer.levels)
+
+
 def test_resuming_with_other_settings_fails_clearly(small_corpus, tmp_path):
     out = tmp_path / "run"
     pretrain(_config(small_corpus, out, steps=2))
