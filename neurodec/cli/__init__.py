@@ -40,6 +40,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "pretrain_tokenizer",
         "Pretrain the brain tokenizer from a YAML config (resumable).",
     ),
+    "tokenize": (
+        "neurodec.cli.tokenize_cmd",
+        "tokenize",
+        "Tokenize a recording with a trained tokenizer (and repair bad channels).",
+    ),
 }
 
 

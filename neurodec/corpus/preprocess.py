@@ -9,7 +9,8 @@ For one recording:
    Butterworth; the low-pass is skipped when it is above 45 % of the sampling rate) and
    notch at the line frequency and its harmonics below the band edge
    (``info['line_freq']``, else 50 Hz);
-3. resample to ``sfreq`` (256 Hz);
+3. resample to ``sfreq`` (256 Hz; polyphase, so a round trip back to the input rate is
+   faithful);
 4. re-reference electrodes (EEG, sEEG, ECoG, each type on its own) to their common
    average; MEG is left as is;
 5. divide by one standard deviation per sensor type per group of windows
@@ -195,7 +196,9 @@ def preprocess_raw(
         raise InvalidDataError(f"recording too short to filter: {n_in} samples")
     data = _filter(data, sfreq_in, _line_freq(raw.info, options), options)
     if not np.isclose(sfreq_in, options.sfreq):
-        data = mne.filter.resample(data, up=options.sfreq, down=sfreq_in, axis=-1, verbose="error")
+        data = mne.filter.resample(
+            data, up=options.sfreq, down=sfreq_in, axis=-1, method="polyphase", verbose="error"
+        )
     n = data.shape[1]
 
     types = np.array([SENSOR_TYPES.index(t) for t in sensors["type"]])

@@ -97,7 +97,9 @@ def _epochs_windows(epochs: mne.BaseEpochs, options: PreprocessOptions) -> tuple
     data = data - data.mean(-1, keepdims=True)
     sfreq = float(epochs.info["sfreq"])
     if not np.isclose(sfreq, options.sfreq):
-        data = mne.filter.resample(data, up=options.sfreq, down=sfreq, axis=-1, verbose="error")
+        data = mne.filter.resample(
+            data, up=options.sfreq, down=sfreq, axis=-1, method="polyphase", verbose="error"
+        )
     types = np.array([SENSOR_TYPES.index(t) for t in sensors["type"]])
     if options.reference == "average":
         for t in ELECTRODE_TYPE_IDS:
@@ -198,7 +200,7 @@ def reconstruct(
     feats, types = sensor_features(pre.sensors)
     device = _device(model)
     f, t = torch.from_numpy(feats).to(device), torch.from_numpy(types).to(device)
-    hidden = torch.from_numpy(pre.sensors["bad"].to_numpy(dtype=bool)).to(device)
+    hidden = torch.tensor(pre.sensors["bad"].to_numpy(dtype=bool), device=device)
     windows = to_windows(pre.data, options.window_samples, pad=True)  # (n_windows, C, T)
     pieces = []
     for sl in _batches(len(windows), batch_size):
@@ -207,18 +209,15 @@ def reconstruct(
         valid = torch.ones(b, len(types), dtype=torch.bool, device=device)
         visible = valid & ~hidden
         result = model(x, f.expand(b, -1, -1), t.expand(b, -1), valid, visible)
-        zeros = torch.zeros_like(result.stats.channel_mean)
-        pieces.append(
-            denormalize(
-                result.reconstruction.float(), t.expand(b, -1), valid, result.stats, channel_mean=zeros
-            )
-        )
+        pieces.append(denormalize(result.reconstruction.float(), t.expand(b, -1), valid, result.stats))
     recon = torch.cat(pieces).permute(1, 0, 2).reshape(len(types), -1).cpu().numpy()  # (C, n_windows * T)
     recon = pre.to_input_units(recon[:, : pre.data.shape[1]])  # input units, original reference
     rows = np.flatnonzero(pre.sensors["bad"].to_numpy(dtype=bool))
     signal_ = recon[rows]
     if not np.isclose(pre.sfreq_in, pre.sfreq):
-        signal_ = mne.filter.resample(signal_, up=pre.sfreq_in, down=pre.sfreq, axis=-1, verbose="error")
+        signal_ = mne.filter.resample(
+            signal_, up=pre.sfreq_in, down=pre.sfreq, axis=-1, method="polyphase", verbose="error"
+        )
     n = out.n_times
     signal_ = (
         signal_[:, :n]

@@ -4,9 +4,11 @@ The model never sees absolute units. In every window and for every sensor type:
 
 1. electrodes (EEG, sEEG, ECoG) are re-referenced to the average of the *visible*
    electrodes of that type (MEG is left as is);
-2. every channel's mean over the window is removed;
-3. every channel is divided by one standard deviation per sensor type, computed over
-   the visible channels of that type (1 where a type has no visible channel).
+2. every channel is divided by one scale per sensor type: the root mean square over the
+   visible channels of that type (1 where a type has no visible channel).
+
+Channel means over the window are kept (the corpus signals are already high-passed at
+0.1 Hz): the slow part of a window is signal the model must reconstruct too.
 
 Hidden channels go through the same transform with the statistics of the visible ones,
 so the reconstruction target of a hidden channel is its signal in the visible channels'
@@ -35,9 +37,7 @@ class WindowStats:
 
     #: Reference subtracted per type, shape (B, n_types, T) (zeros for MEG types).
     reference: torch.Tensor
-    #: Per-channel window mean after re-referencing, shape (B, C, 1).
-    channel_mean: torch.Tensor
-    #: Per-type standard deviation, shape (B, n_types).
+    #: Per-type scale (root mean square), shape (B, n_types).
     scale: torch.Tensor
 
 
@@ -75,13 +75,11 @@ def normalize(
     reference = torch.einsum("bck,bct->bkt", vis, x) / n_vis.clamp(min=1)[..., None]  # (B, K, T)
     reference = reference * electrode[None, :, None]
     x = x - torch.einsum("bck,bkt->bct", onehot, reference)
-    channel_mean = x.mean(-1, keepdim=True)  # (B, C, 1)
-    x = x - channel_mean
     power = torch.einsum("bck,bc->bk", vis, x.pow(2).mean(-1)) / n_vis.clamp(min=1)  # (B, K)
     scale = torch.where(n_vis > 0, power.sqrt().clamp(min=1e-20), torch.ones_like(power))
     per_channel = torch.einsum("bck,bk->bc", onehot, scale) + (~valid).to(x.dtype)  # padding: 1
     xn = x / per_channel[..., None] * valid[..., None].to(x.dtype)
-    return xn, WindowStats(reference=reference, channel_mean=channel_mean, scale=scale)
+    return xn, WindowStats(reference=reference, scale=scale)
 
 
 def denormalize(
@@ -91,17 +89,13 @@ def denormalize(
     stats: WindowStats,
     *,
     add_reference: bool = True,
-    channel_mean: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Undo :func:`normalize` on (reconstructed) windows ``xn`` (B, C, T).
 
-    ``channel_mean`` replaces the stored per-channel means (pass zeros for channels whose
-    mean is unknown, e.g. hidden ones); ``add_reference=False`` leaves the signals in the
-    visible channels' average reference.
+    ``add_reference=False`` leaves the signals in the visible channels' average reference.
     """
     onehot = _type_onehot(type_ids, valid, xn.dtype)
     x = xn * torch.einsum("bck,bk->bc", onehot, stats.scale)[..., None]
-    x = x + (stats.channel_mean if channel_mean is None else channel_mean)
     if add_reference:
         x = x + torch.einsum("bck,bkt->bct", onehot, stats.reference)
     return x * valid[..., None].to(xn.dtype)
