@@ -5,7 +5,8 @@ One run lives in one folder (``out``)::
     checkpoint.pt   latest full checkpoint (model, optimiser, scheduler, RNG states, step), atomic
     tokenizer.pt    the trained model alone (config, weights, preprocessing), at the end
     metrics.csv     one row every ``log_every`` steps (losses, r, r on hidden channels,
-                    perplexity and dead codes per level, learning rate, windows/s)
+                    perplexity and dead codes per level, learning rate, windows/s,
+                    training wall time so far)
     config.yml      the run's configuration
 
 AdamW with a linear warm-up then a cosine decay to ``min_lr_ratio * lr``, gradient-norm
@@ -304,7 +305,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
         optimizer, lambda s: lr_factor(s, config.warmup_steps, config.steps, config.min_lr_ratio)
     )
     generator = torch.Generator().manual_seed(config.seed + 1)  # hidden channels and noise
-    step = 0
+    step, elapsed_before = 0, 0.0
     if resume and ckpt_path.is_file():
         ckpt = load_checkpoint(ckpt_path, map_location=device)
         _check_resume(ckpt, config, model_config, ckpt_path)
@@ -313,6 +314,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
         scheduler.load_state_dict(ckpt["scheduler"])
         set_rng_state(ckpt["rng"], generator)
         step = int(ckpt["step"])
+        elapsed_before = float(ckpt.get("elapsed_s", 0.0))
         logger.info("resumed %s at step %d", ckpt_path, step)
     elif ckpt_path.is_file():
         logger.warning("starting %s over (resume=False)", out)
@@ -333,6 +335,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
             optimizer=optimizer.state_dict(),
             scheduler=scheduler.state_dict(),
             rng=rng_state(generator),
+            elapsed_s=elapsed_before + time.perf_counter() - started,
         )
 
     sampler = StepBatchSampler(len(dataset), config.batch_size, seed=config.seed, start_step=step)
@@ -380,6 +383,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
                 **ppl,
                 **{f"dead_{i}": n for i, n in enumerate(model.quantizer.dead_codes())},
                 "windows_per_s": windows_seen / (time.perf_counter() - started),
+                "elapsed_s": elapsed_before + time.perf_counter() - started,
             }
             log.write(row)
             bar.set_postfix(loss=f"{row['loss']:.3f}", r=f"{row['r']:.2f}", r_hidden=f"{row['r_hidden']:.2f}")
