@@ -58,7 +58,8 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """r over the last axis."""
     a = a - a.mean(-1, keepdims=True)
     b = b - b.mean(-1, keepdims=True)
-    return (a * b).sum(-1) / np.sqrt((a * a).sum(-1) * (b * b).sum(-1) + 1e-30)
+    denom = np.sqrt((a * a).sum(-1)) * np.sqrt((b * b).sum(-1))  # any units (teslas too)
+    return np.where(denom > 0, (a * b).sum(-1) / np.where(denom > 0, denom, 1.0), np.nan)
 
 
 def _hidden_sets(n_channels: int, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -111,7 +112,7 @@ def mne_scores(windows_phys, info, hidden, n_real):
     names = info["ch_names"]
     types = np.array(info.get_channel_types())
     ref = _visible_reference(windows_phys, types, hidden)
-    epochs = mne.EpochsArray(ref, info, verbose="error")
+    epochs = mne.EpochsArray(ref.copy(), info, verbose="error")  # interpolated in place: keep ref intact
     epochs.info["bads"] = [n for n, h in zip(names, hidden) if h]
     method = {"meg": "MNE", "eeg": "spline", "ecog": "spline", "seeg": "spline"}
     with warnings.catch_warnings():
@@ -119,7 +120,7 @@ def mne_scores(windows_phys, info, hidden, n_real):
         try:
             epochs.interpolate_bads(reset_bads=False, method=method, origin="auto", verbose="error")
         except Exception:  # no head digitisation: a sphere centred at the head origin
-            epochs = mne.EpochsArray(ref, info, verbose="error")
+            epochs = mne.EpochsArray(ref.copy(), info, verbose="error")
             epochs.info["bads"] = [n for n, h in zip(names, hidden) if h]
             epochs.interpolate_bads(reset_bads=False, method=method, origin=(0.0, 0.0, 0.04), verbose="error")
     got = epochs.get_data()[:, hidden, :n_real]
@@ -339,7 +340,10 @@ def montages(model, root, config, seed, max_windows):
             full = n // options.window_samples
             windows = to_windows(pre.data, options.window_samples, pad=full == 0)[:max_windows]
             n_real = min(n, options.window_samples)
-            phys = windows * pre.channel_scales()[:, : options.window_samples][None]  # per-type units back
+            groups = np.minimum(
+                np.arange(len(windows)) * options.window_samples // pre.group_samples, len(pre.scales) - 1
+            )
+            phys = windows * pre.scales[groups][:, pre.type_ids][..., None]  # back to each type's units
             info = _model_info(raw, pre.sensors, options.sfreq)
             types = pre.sensors["type"].to_numpy()
             kinds = ["meg" if t in ("mag", "grad") else t for t in types]
@@ -509,6 +513,18 @@ def write_report(path, info):
             + " | ".join(cells)
             + " |"
         )
+    failures = sorted(
+        {
+            f"{r['montage']}, {r['modality']}, {int(frac * 100)} %: {r[f'mne_{frac}']}"
+            for r in info["montages"]
+            if "error" not in r
+            for frac in (0.25, 0.5)
+            if isinstance(r.get(f"mne_{frac}"), str)
+        }
+    )
+    if failures:
+        lines.append("")
+        lines.append("n/a: MNE's `interpolate_bads` refused (" + "; ".join(failures) + ").")
     lines.append("")
     lines.append("## Reading these figures")
     lines.append("")

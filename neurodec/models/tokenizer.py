@@ -190,6 +190,8 @@ class BrainTokenizer(nn.Module):
         if isinstance(config, str):
             config = TokenizerConfig.from_size(config)
         self.config = cfg = config
+        #: Corpus preprocessing the model was trained with (set from checkpoints; None: defaults).
+        self.preprocess: dict[str, Any] | None = None
         d = cfg.d_model
         self.sensor_encoder = SensorEncoder(d)
         self.conv_encoder = ConvEncoder(cfg.conv_channels, d, cfg.conv_strides)

@@ -121,3 +121,26 @@ def test_straight_through_gradient_and_commitment():
 def test_perplexity_bounds():
     assert float(perplexity(torch.zeros(100, dtype=torch.long), 8)) == pytest.approx(1.0)
     assert float(perplexity(torch.arange(8).repeat(10), 8)) == pytest.approx(8.0)
+
+
+def test_under_torch_distributed_the_codebook_statistics_are_reduced(tmp_path):
+    """One-process gloo group: the all_reduce / broadcast paths run and give the local result."""
+    import torch.distributed as dist
+
+    torch.manual_seed(0)
+    x, _ = _clusters(n_per=20)
+    local = VectorQuantizer(2, 4, decay=0.9, kmeans_iters=5, dead_patience=2, buffer_size=32).train()
+    local(x)
+    local(x[:20])
+    local(x[:20])
+    torch.manual_seed(0)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'pg'}", rank=0, world_size=1)
+    try:
+        shared = VectorQuantizer(2, 4, decay=0.9, kmeans_iters=5, dead_patience=2, buffer_size=32).train()
+        shared(x)
+        shared(x[:20])
+        shared(x[:20])
+    finally:
+        dist.destroy_process_group()
+    assert int(shared.restarts) == int(local.restarts) > 0
+    torch.testing.assert_close(shared.codebook, local.codebook)
