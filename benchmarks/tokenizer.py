@@ -51,6 +51,13 @@ ELECTRODES = ("eeg", "seeg", "ecog")
 
 # --------------------------------------------------------------------------- helpers
 def _peak_rss_mib() -> float:
+    """Peak RSS of this process's address space (VmHWM; ru_maxrss survives fork + exec, so a
+    probe started from a big parent would report the parent's size)."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -202,9 +209,20 @@ def probe_encode(checkpoint: str, corpus: str, subjects: list[int]) -> dict:
     return {"windows": n, "windows_per_s": n / elapsed, "peak_rss_mib": _peak_rss_mib()}
 
 
-def _run_probe(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _run_probe(args: list[str], repeats: int) -> dict:
+    """Best throughput (and the largest peak RSS) over ``repeats`` fresh processes: other jobs share
+    the machine, and the fastest repeat is the one they disturbed least."""
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = max(runs, key=lambda r: r["windows_per_s"])
+    return {
+        **best,
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        "repeats": repeats,
+        "all_windows_per_s": [r["windows_per_s"] for r in runs],
+    }
 
 
 # --------------------------------------------------------------------------- evaluations
@@ -473,7 +491,9 @@ def write_report(path, info):
             f"{c['dead_at_end_of_training']} | {c['restarts_in_training']} |"
         )
     lines.append("")
-    lines.append("## Speed and memory (CPU, each in a fresh process)")
+    lines.append(
+        f"## Speed and memory (CPU, fresh processes; best of {info['probe_train']['repeats']} runs, largest peak RSS)"
+    )
     lines.append("")
     p_train, p_enc = info["probe_train"], info["probe_encode"]
     lines.append("| what | windows/s | peak RSS |")
@@ -569,6 +589,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-windows", type=int, default=30)
     parser.add_argument("--probe-steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3, help="Fresh processes per speed probe (best kept).")
+    parser.add_argument(
+        "--reuse-json",
+        action="store_true",
+        help="Keep the evaluations of the existing JSON, re-run the probes.",
+    )
     parser.add_argument("--out", default=str(RESULT))
     parser.add_argument("--probe", choices=["train", "encode"], default=None, help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", default=None, help=argparse.SUPPRESS)
@@ -603,21 +629,31 @@ def main() -> None:
     train_windows = sum(corpus.entry(r)["n_windows"] for r in corpus.select(subjects=config.subjects))
     print(f"training ready ({time.perf_counter() - t0:.0f} s); evaluating", flush=True)
 
-    rows = held_out(model, corpus, test_subjects, args.seed)
-    summary, by_subject = _held_out_summary(rows)
-    print("held-out:", json.dumps(summary), flush=True)
-    codebook, n_vectors = codebook_use(model, corpus, test_subjects)
-    root = data_root(args.data_root)
-    other = montages(model, root, config, args.seed, args.max_windows)
+    out = Path(args.out)
+    if args.reuse_json:
+        old = json.loads(out.with_suffix(".json").read_text())
+        rows, summary, by_subject = old["held_out"], old["held_out_summary"], old["held_out_by_subject"]
+        codebook, n_vectors, other = old["codebook"], old["codebook_windows"], old["montages"]
+    else:
+        rows = held_out(model, corpus, test_subjects, args.seed)
+        summary, by_subject = _held_out_summary(rows)
+        print("held-out:", json.dumps(summary), flush=True)
+        codebook, n_vectors = codebook_use(model, corpus, test_subjects)
+        other = montages(model, data_root(args.data_root), config, args.seed, args.max_windows)
     probe_t = _run_probe(
-        ["--probe", "train", "--config", args.config, "--probe-steps", str(args.probe_steps)]
+        ["--probe", "train", "--config", args.config, "--probe-steps", str(args.probe_steps)], args.repeats
     )
-    probe_e = _run_probe(["--probe", "encode", "--config", args.config, "--checkpoint", str(checkpoint)])
+    probe_e = _run_probe(
+        ["--probe", "encode", "--config", args.config, "--checkpoint", str(checkpoint)], args.repeats
+    )
 
     last = metrics.iloc[-1]
     wall_min = float(last["elapsed_s"]) / 60
+    command = "nice .venv/bin/python benchmarks/tokenizer.py " + " ".join(sys.argv[1:])
+    if args.reuse_json:  # evaluations from the earlier run, speed probes from this one
+        command = f"{old['command'].split('`; speed probes')[0]}`; speed probes re-run with `{command}"
     info = {
-        "command": "nice .venv/bin/python benchmarks/tokenizer.py " + " ".join(sys.argv[1:]),
+        "command": command,
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.platform()}, "
         f"Python {platform.python_version()}",
         "training": {
@@ -647,23 +683,28 @@ def main() -> None:
         "max_windows": args.max_windows,
         "notes": NOTES,
     }
-    out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps(info, indent=1, default=str))
     write_report(out, info)
     print(f"wrote {out}")
 
 
 NOTES = [
-    "* The corpus is small for a foundation model: 2.0 h of 64-channel EEG from 20 subjects (1.5 h used for "
-    "training) plus a few minutes of simulated MEG/sEEG, trained for ~20 min on 2 shared CPU cores. BrainOmni's "
-    "tokenizer is trained on ~1,997 h of EEG and 656 h of MEG on GPUs; these figures say what the pipeline does "
-    "with a toy budget, not what the architecture can reach.",
+    "* The goal (beat spherical splines at 50 % hidden) is **not met** with this budget. The corpus is tiny for "
+    "a foundation model: 1.5 h of 64-channel EEG (15 subjects) plus ~19 min of simulated MEG/sEEG, ~2 epochs "
+    "in ~20 min on 2 shared CPU cores; the training loss was still falling. These figures say what the pipeline "
+    "does with a toy budget, not what the architecture can reach with hours of data on a GPU.",
+    "* The spline figures here are not comparable to a spline r measured another way (e.g. 0.907 / 0.883 quoted "
+    "for subjects 17-20): they are per 2-s window, on 0.1 Hz high-passed, notched, 256-Hz signals, in the "
+    "visible channels' average reference, with random hidden sets.",
     "* Spherical-spline interpolation is a strong baseline on a dense 64-channel cap: most of a hidden channel "
     "is explained by its neighbours. The tokenizer must carry every channel through 16 x 8 latents x 4 codes, "
     "so at 0 % hidden its r is a bound on what it can reconstruct at all.",
     "* Recordings other than PhysionetMI and the simulator were never seen in training (zero-shot): other "
     "caps, amplifiers, references, and modalities the model saw only in simulation (MEG, sEEG) or never (ECoG). "
-    "Several are only 1-20 s long, so their rows average few windows.",
+    "Several are only 1-20 s long, so their rows average few windows. Real sEEG/ECoG are far from the "
+    "simulated sEEG the model saw (r 0.10 / 0.16 at 0 % hidden): iEEG needs real iEEG in the corpus.",
+    "* Speed: other jobs share the 2 cores, so throughput varies several-fold from minute to minute (the "
+    "JSON lists every repeat); the best repeat is reported, and the 20-min run's figure is its average.",
 ]
 
 
