@@ -137,7 +137,7 @@ def _train(model, steps, batches, lr=1e-3, warmup=0):
         opt.zero_grad()
         loss["loss"].backward()
         opt.step()
-        history.append((float(loss["loss"]), out.codes))
+        history.append((float(loss["loss"].detach()), out.codes))
     return history
 
 
