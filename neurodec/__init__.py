@@ -2,7 +2,7 @@
 
 Layers (each imports only from those above it)::
 
-    errors -> io -> sensors -> datasets -> paradigms -> riemann / models
+    errors -> io -> sensors -> datasets -> paradigms -> riemann / corpus -> models (torch)
            -> evaluation / online -> cli
 
 See ``docs/architecture.md`` for the contracts between them.

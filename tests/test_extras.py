@@ -32,7 +32,7 @@ BLOCKER = textwrap.dedent(
     """
 )
 #: subpackages that are themselves the optional layers (they need their extra)
-OPTIONAL_LAYERS = ("neurodec.models", "neurodec.online", "neurodec.corpus")
+OPTIONAL_LAYERS = ("neurodec.models", "neurodec.online")
 
 
 def _run(code: str, *, cwd: Path, blocked=tuple(EXTRA_OF_MODULE)) -> subprocess.CompletedProcess:

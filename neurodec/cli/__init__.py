@@ -46,6 +46,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "pseudo_online",
         "Score held-out runs offline and replayed through the streaming decoder.",
     ),
+    "corpus": ("neurodec.cli.corpus_cmd", "corpus", "Build or describe a tokenizer pretraining corpus."),
+    "pretrain-tokenizer": (
+        "neurodec.cli.pretrain_cmd",
+        "pretrain_tokenizer",
+        "Pretrain the brain tokenizer from a YAML config (resumable).",
+    ),
+    "tokenize": (
+        "neurodec.cli.tokenize_cmd",
+        "tokenize",
+        "Tokenize a recording with a trained tokenizer (and repair bad channels).",
+    ),
 }
 
 

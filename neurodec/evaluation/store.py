@@ -43,6 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from neurodec.atomic import atomic_write
 from neurodec.errors import DataNotFoundError, InvalidDataError, InvalidInputError
 
 __all__ = [
@@ -481,12 +482,12 @@ class ResultsStore:
     def export_csv(self, path: str | os.PathLike) -> Path:
         """Write every row to a CSV file (atomically) and return its path."""
         frame = self.to_frame()
-        return _atomic_write(Path(path), lambda p: frame.to_csv(p, index=False))
+        return atomic_write(Path(path), lambda p: frame.to_csv(p, index=False))
 
     def export_parquet(self, path: str | os.PathLike) -> Path:
         """Write every row to a Parquet file (atomically) and return its path."""
         frame = self.to_frame()
-        return _atomic_write(Path(path), lambda p: frame.to_parquet(p, index=False))
+        return atomic_write(Path(path), lambda p: frame.to_parquet(p, index=False))
 
     def close(self) -> None:
         """Close the database connection."""
@@ -498,11 +499,3 @@ class ResultsStore:
 
 def _sql_literal(value: object) -> str:
     return "NULL" if value is None else "'" + str(value).replace("'", "''") + "'"
-
-
-def _atomic_write(path: Path, write) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # runs sharing a folder: one name each
-    write(tmp)
-    os.replace(tmp, path)
-    return path

@@ -8,6 +8,7 @@ Pure computation on :class:`mne.Info` (montage files are the only thing read).
 
 from __future__ import annotations
 
+from neurodec.sensors.features import ELECTRODE_TYPE_IDS, SENSOR_TYPES, model_channels, sensor_features
 from neurodec.sensors.montage import fill_positions, load_montage, standardize_channel_name
 from neurodec.sensors.normalize import REFERENCE_HEAD_RADIUS, fit_sphere, normalized_positions
 from neurodec.sensors.table import (
@@ -21,6 +22,10 @@ from neurodec.sensors.table import (
 
 __all__ = [
     "sensor_table",
+    "sensor_features",
+    "model_channels",
+    "SENSOR_TYPES",
+    "ELECTRODE_TYPE_IDS",
     "normalized_positions",
     "fill_positions",
     "load_montage",

@@ -1,0 +1,7 @@
+"""Import torch through :func:`neurodec.extras.require` (one-line error without it)."""
+
+from __future__ import annotations
+
+from neurodec.extras import require
+
+require("torch", "neurodec.models")

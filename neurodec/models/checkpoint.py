@@ -1,0 +1,152 @@
+"""Tokenizer checkpoints: written atomically, checked on load.
+
+A checkpoint is a ``torch.save`` dict (read back with ``weights_only=True``)::
+
+    format, format_version, neurodec_version, step,
+    model_config (TokenizerConfig.to_dict()), preprocess (PreprocessOptions of the corpus),
+    model (state_dict), and for resuming a run: train_config, optimizer, scheduler, rng.
+
+Loading refuses other formats and versions with a message that says what was found and
+what this neurodec reads; resuming refuses a checkpoint whose model or training settings
+differ from the requested ones, naming the fields.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from neurodec import __version__
+from neurodec.atomic import atomic_write
+from neurodec.errors import ConfigError, DataNotFoundError
+from neurodec.models.config import TokenizerConfig
+from neurodec.models.tokenizer import BrainTokenizer
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_model",
+    "rng_state",
+    "set_rng_state",
+]
+
+CHECKPOINT_FORMAT = "neurodec-tokenizer"
+#: Bumped when the checkpoint layout or the meaning of the weights changes.
+CHECKPOINT_VERSION = 1
+
+
+def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
+    """Every random state a training step uses (torch CPU/CUDA, numpy, random, a generator)."""
+    np_state = np.random.get_state()  # noqa: NPY002 (the global state other code may draw from)
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "keys": torch.from_numpy(np_state[1].astype(np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached_gaussian": float(np_state[4]),
+        },
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    if generator is not None:
+        state["generator"] = generator.get_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = None) -> None:
+    """Restore what :func:`rng_state` saved."""
+    torch.set_rng_state(state["torch"])
+    np_state = state["numpy"]
+    np.random.set_state(  # noqa: NPY002
+        (
+            "MT19937",
+            np_state["keys"].numpy().astype(np.uint32),
+            np_state["pos"],
+            np_state["has_gauss"],
+            np_state["cached_gaussian"],
+        )
+    )
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if generator is not None and "generator" in state:
+        generator.set_state(state["generator"])
+
+
+def save_checkpoint(path: str | os.PathLike, model: BrainTokenizer, **extra: Any) -> Path:
+    """Write a checkpoint of ``model`` (and ``extra`` entries: step, optimizer, ...) atomically."""
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": CHECKPOINT_VERSION,
+        "neurodec_version": __version__,
+        "model_config": model.config.to_dict(),
+        "model": model.state_dict(),
+        **extra,
+    }
+    return atomic_write(path, lambda p: torch.save(payload, p))
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read and check a checkpoint (format and version).
+
+    Raises
+    ------
+    DataNotFoundError
+        No such file.
+    ConfigError
+        Not a neurodec tokenizer checkpoint, or one of another format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # pickle / zip errors of a foreign or truncated file
+        raise ConfigError(
+            f"{path} is not a readable neurodec tokenizer checkpoint ({type(exc).__name__}: {exc})"
+        ) from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ConfigError(f"{path} is not a neurodec tokenizer checkpoint (format {found!r})")
+    if ckpt.get("format_version") != CHECKPOINT_VERSION:
+        raise ConfigError(
+            f"{path} was written by neurodec {ckpt.get('neurodec_version')} in checkpoint format "
+            f"v{ckpt.get('format_version')}; this neurodec ({__version__}) reads v{CHECKPOINT_VERSION}. "
+            "Use the neurodec version that wrote it, or train again"
+        )
+    return ckpt
+
+
+def check_model_config(ckpt: dict[str, Any], config: TokenizerConfig, path: Any = "the checkpoint") -> None:
+    """Raise :class:`ConfigError` if ``ckpt`` holds a model of another config."""
+    saved = TokenizerConfig.from_dict(ckpt["model_config"])
+    diff = config.differences(saved)
+    if diff:
+        shown = ", ".join(f"{k}: wanted {a!r}, checkpoint has {b!r}" for k, (a, b) in diff.items())
+        raise ConfigError(f"{path} holds a tokenizer of another configuration ({shown})")
+
+
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> BrainTokenizer:
+    """The tokenizer stored in a checkpoint, in eval mode.
+
+    ``model.preprocess`` holds the corpus preprocessing options it was trained with (or
+    None), used by :meth:`BrainTokenizer.encode` and :meth:`BrainTokenizer.reconstruct`.
+    """
+    ckpt = load_checkpoint(path, map_location)
+    model = BrainTokenizer(TokenizerConfig.from_dict(ckpt["model_config"]))
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise ConfigError(f"{path}: weights do not fit the stored configuration: {exc}") from exc
+    model.preprocess = ckpt.get("preprocess")
+    return model.eval()

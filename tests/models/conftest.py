@@ -1,0 +1,3 @@
+"""Model tests reuse the small simulated corpus of the corpus tests."""
+
+from tests.corpus.conftest import small_corpus  # noqa: F401

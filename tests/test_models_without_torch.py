@@ -1,0 +1,81 @@
+"""torch is optional: neurodec works without it, neurodec.models says which extra installs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from neurodec.errors import MissingExtraError
+from neurodec.extras import require
+
+# A finder that answers "no such module" for torch, as on an install without the extra.
+_WITHOUT_TORCH = """
+import importlib.abc, sys
+class _NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("torch", "torchaudio", "braindecode"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _NoTorch())
+"""
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TORCH + textwrap.dedent(code)], capture_output=True, text=True
+    )
+
+
+def test_every_module_outside_models_imports_without_torch():
+    out = _run(
+        """
+        import importlib, pkgutil
+        import neurodec
+        names = [m.name for m in pkgutil.walk_packages(neurodec.__path__, "neurodec.")]
+        names = [n for n in names if not n.startswith("neurodec.models") and n != "neurodec.__main__"]
+        for name in names:
+            importlib.import_module(name)
+        from neurodec.cli import main
+        assert main(["--help"]) == 0
+        assert "torch" not in sys.modules
+        print(len(names), "modules")
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert "modules" in out.stdout
+
+
+def test_models_without_torch_is_one_line_naming_the_extra():
+    out = _run(
+        """
+        from neurodec.errors import MissingExtraError
+        try:
+            import neurodec.models
+        except MissingExtraError as exc:
+            print(exc)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines == ["neurodec.models needs the optional package 'torch': pip install 'neurodec[deep]'"]
+
+
+def test_cli_model_commands_without_torch_exit_2():
+    out = _run(
+        """
+        from neurodec.cli import main
+        raise SystemExit(main(["pretrain-tokenizer", "--config", "nope.yml"]))
+        """
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1].endswith("pip install 'neurodec[deep]'")
+
+
+def test_require_imports_or_raises():
+    assert require("json", "tests").dumps([]) == "[]"
+    with pytest.raises(MissingExtraError, match=r"pip install 'neurodec\[deep\]'"):
+        require("torch.no_such_submodule_xyz", "tests")
+    with pytest.raises(ModuleNotFoundError):  # not one of neurodec's optional packages
+        require("no_such_module_xyz", "tests")
