@@ -65,7 +65,11 @@ def lsl_replay(raw, repeat, chunk, native):
             raw.copy(), chunk_size=chunk, n_repeat=repeat, name=name, source_id=sid, annotations=False
         )
         player.start()  # pushes at once: the consumer misses what comes before it connects
-        stop = player.stop
+
+        def stop():
+            if player.running:  # it stops by itself at the end of the file
+                player.stop()
+
     else:
         rep = Replay(
             raw,

@@ -85,6 +85,12 @@ def match_source(decoder: Any, source: Any) -> tuple[np.ndarray | None, float | 
     InvalidInputError
         Another sampling rate; channels of the decoder missing from the
         stream; an unknown channel set of another size; mixed units.
+
+    Notes
+    -----
+    Names match exactly, else by their standardized case-insensitive form
+    (``'Fc5.'`` is ``'FC5'``, see :func:`neurodec.sensors.montage.standardize_channel_name`)
+    when that pairs every decoder channel with exactly one stream channel.
     """
     where = f"stream {getattr(source, 'name', '?')!r}"
     sfreq = float(source.sfreq)
@@ -110,13 +116,21 @@ def match_source(decoder: Any, source: Any) -> tuple[np.ndarray | None, float | 
             index.setdefault(n, []).append(i)
         missing = [c for c in wanted if c not in index]
         if missing:
-            lower = {n.lower(): n for n in names}
-            hint = {c: lower[c.lower()] for c in missing if c.lower() in lower}
-            raise InvalidInputError(
-                f"{where} lacks channel(s) {missing[:10]} the decoder was trained on "
-                f"(it has {names[:10]}{'...' if len(names) > 10 else ''})"
-                + (f"; names differ only in case: {hint}, rename them at the source" if hint else "")
+            # Files and amplifiers decorate 10-05 names ('Fc5.', 'EEG C3-Ref'): match those by
+            # their standardized, case-insensitive form when that is one-to-one.
+            mapped = _standard_matches(wanted, names)
+            if mapped is None:
+                raise InvalidInputError(
+                    f"{where} lacks channel(s) {missing[:10]} the decoder was trained on "
+                    f"(it has {names[:10]}{'...' if len(names) > 10 else ''}); rename them at the source"
+                )
+            log.warning(
+                "%s: %d channel(s) matched by standardized name, e.g. %s",
+                where,
+                len(missing),
+                {names[mapped[wanted.index(c)]]: c for c in missing[:3]},
             )
+            index = {c: [i] for c, i in zip(wanted, mapped)}
         dup = [c for c in wanted if len(index[c]) > 1]
         if dup:
             raise InvalidInputError(f"{where} has several channels named {dup}; names must be unique")
@@ -143,6 +157,23 @@ def match_source(decoder: Any, source: Any) -> tuple[np.ndarray | None, float | 
         else:
             scale = factors.pop() / target
     return order, scale
+
+
+def _standard_matches(wanted: list[str], names: list[str]) -> list[int] | None:
+    """Index in ``names`` of each wanted channel, matching standardized lower-case names;
+    ``None`` unless every wanted channel has exactly one match and no two share one."""
+    from neurodec.sensors.montage import standardize_channel_name
+
+    def key(name: str) -> str:
+        return standardize_channel_name(name).lower()
+
+    found: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        found.setdefault(key(n), []).append(i)
+    keys = [key(c) for c in wanted]
+    if len(set(keys)) != len(keys) or any(len(found.get(k, ())) != 1 for k in keys):
+        return None
+    return [found[k][0] for k in keys]
 
 
 class StreamMonitor:
