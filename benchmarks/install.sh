@@ -58,8 +58,10 @@ core_pkgs=$("$WORK/core/bin/python" -m pip freeze | wc -l)
 
 test_row="| \`make test\` on the fresh clone (all tests, coverage) | not run (--no-test) | |"
 if [[ $RUN_TESTS == 1 ]]; then
+    # the clone lives outside the checkout's parent: point it at the same data root
+    export NEURODEC_DATA="${NEURODEC_DATA:-$REPO/../shared/data}"
     t0=$(python3 -c "import time; print(time.time())")
-    make --no-print-directory test >"$WORK/test.log" 2>&1 || true
+    make --no-print-directory test >"$WORK/test.log" 2>&1 || grep -E "^(FAILED|ERROR) " "$WORK/test.log" >&2 || true
     test_s=$(seconds "$t0")
     summary=$(grep -E '^=+ .*(passed|failed).* =+$' "$WORK/test.log" | tail -1 | tr -d '=' | xargs)
     cov=$(grep -E '^TOTAL' "$WORK/test.log" | awk '{print $NF}')
