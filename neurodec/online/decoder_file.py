@@ -320,10 +320,10 @@ def save_decoder(
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(_META, json.dumps(meta, indent=1, sort_keys=True))
         zf.writestr(_MODEL, model)
-    from neurodec.evaluation.store import _atomic_write
+    from neurodec.atomic import atomic_write
 
     path = Path(path)
-    _atomic_write(path, lambda p: Path(p).write_bytes(buf.getvalue()))
+    atomic_write(path, lambda p: Path(p).write_bytes(buf.getvalue()))
     log.info(
         "decoder written to %s (%d bytes, %d channels, %g Hz)",
         path,
