@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 WHEELHOUSE ?= $(wildcard /opt/pypi-more/files)
 FIND_LINKS := $(if $(WHEELHOUSE),--find-links $(WHEELHOUSE),)
 # Coverage is printed by every test run (term summary, one line per module).
-COV_ARGS ?= --cov=neurodec --cov-report=term:skip-covered
+COV_ARGS ?= --cov=neurodec --cov-report=term:skip-covered --durations=15
 
 .PHONY: demo test test-fast install lock lint format check-core clean-cache
 
