@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from neurodec.atomic import atomic_write
 from neurodec.errors import DataNotFoundError, InvalidInputError
 
 __all__ = [
@@ -211,7 +212,6 @@ def write_moabb_hdf5(
     list of Path
         The files written (each replaced atomically).
     """
-    import h5py
 
     if paradigm is None and "paradigm" not in frame.columns:
         raise InvalidInputError(
@@ -231,28 +231,32 @@ def write_moabb_hdf5(
     groups = frame.groupby([names, frame["evaluation"].map(MOABB_EVALUATION_CLASSES)], sort=True)
     for (par, evaluation), rows in groups:
         path = Path(folder) / "results" / par / evaluation / "results_.hdf5"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        text = h5py.special_dtype(vlen=str)
-        with h5py.File(tmp, "w") as f:
-            f.attrs["create_time"] = np.bytes_(pd.Timestamp.now().strftime("%Y-%m-%d, %H:%M"))
-            for pipeline, prows in rows.groupby("pipeline", sort=True):
-                group = f.create_group(_digest(pipeline))
-                group.attrs["name"] = pipeline
-                group.attrs["repr"] = f"neurodec pipeline {pipeline!r}"
-                for dataset, drows in prows.groupby("dataset", sort=True):
-                    dset = group.create_group(dataset)
-                    dset.attrs["n_subj"] = drows["subject"].nunique()
-                    dset.attrs["n_sessions"] = int(drows["n_sessions"].iloc[0])
-                    dset.attrs["channels"] = int(drows["channels"].iloc[0])
-                    dset.attrs.create("columns", _H5_COLUMNS, dtype=text)
-                    ids = drows[["subject", "session"]].astype(str).to_numpy()
-                    dset.create_dataset("id", data=ids.astype(object), dtype=text, maxshape=(None, 2))
-                    data = drows[_H5_COLUMNS].to_numpy(dtype=np.float64)
-                    dset.create_dataset("data", data=data, maxshape=(None, len(_H5_COLUMNS)))
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp, rows=rows: _write_hdf5(tmp, rows))
         files.append(path)
     return files
+
+
+def _write_hdf5(tmp: Path, rows: pd.DataFrame) -> None:
+    """One MOABB ``results_.hdf5`` file: a group per pipeline, a sub-group per dataset."""
+    import h5py
+
+    text = h5py.special_dtype(vlen=str)
+    with h5py.File(tmp, "w") as f:
+        f.attrs["create_time"] = np.bytes_(pd.Timestamp.now().strftime("%Y-%m-%d, %H:%M"))
+        for pipeline, prows in rows.groupby("pipeline", sort=True):
+            group = f.create_group(_digest(pipeline))
+            group.attrs["name"] = pipeline
+            group.attrs["repr"] = f"neurodec pipeline {pipeline!r}"
+            for dataset, drows in prows.groupby("dataset", sort=True):
+                dset = group.create_group(dataset)
+                dset.attrs["n_subj"] = drows["subject"].nunique()
+                dset.attrs["n_sessions"] = int(drows["n_sessions"].iloc[0])
+                dset.attrs["channels"] = int(drows["channels"].iloc[0])
+                dset.attrs.create("columns", _H5_COLUMNS, dtype=text)
+                ids = drows[["subject", "session"]].astype(str).to_numpy()
+                dset.create_dataset("id", data=ids.astype(object), dtype=text, maxshape=(None, 2))
+                data = drows[_H5_COLUMNS].to_numpy(dtype=np.float64)
+                dset.create_dataset("data", data=data, maxshape=(None, len(_H5_COLUMNS)))
 
 
 def write_moabb(frame: pd.DataFrame, out: str | os.PathLike, paradigm: str | None = None) -> list[Path]:
@@ -267,14 +271,9 @@ def write_moabb(frame: pd.DataFrame, out: str | os.PathLike, paradigm: str | Non
     """
     out = Path(out)
     if out.suffix in (".csv", ".parquet"):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
         if out.suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-        return [out]
+            return [atomic_write(out, lambda tmp: frame.to_csv(tmp, index=False))]
+        return [atomic_write(out, lambda tmp: frame.to_parquet(tmp, index=False))]
     if out.suffix or (out.exists() and not out.is_dir()):
         raise InvalidInputError(
             f"{out}: export to a .csv or .parquet file, or to a folder (MOABB's HDF5 layout)"
