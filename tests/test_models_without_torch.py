@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
+from pathlib import Path
 
 import pytest
 
 from neurodec.errors import MissingExtraError
 from neurodec.extras import require
-
-# A finder that answers "no such module" for torch, as on an install without the extra.
-_WITHOUT_TORCH = """
-import importlib.abc, sys
-class _NoTorch(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("torch", "torchaudio", "braindecode"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, _NoTorch())
-"""
+from tests.test_extras import _run as _run_without
 
 
-def _run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", _WITHOUT_TORCH + textwrap.dedent(code)], capture_output=True, text=True
+def _run(code: str):
+    """``code`` in a fresh interpreter where torch, torchaudio and braindecode cannot be imported."""
+    return _run_without(
+        code, cwd=Path(__file__).resolve().parent.parent, blocked=("torch", "torchaudio", "braindecode")
     )
 
 
