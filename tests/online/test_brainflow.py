@@ -33,7 +33,10 @@ def test_synthetic_board_microvolts_on_the_lsl_clock(board):
     now = local_clock()
     assert data.shape == (16, 125) and data.dtype == np.float64
     assert abs(ts[-1] - now) < 0.5  # Unix epoch converted: without it the gap would be decades
-    np.testing.assert_allclose(np.diff(ts), 1 / 250, atol=5e-3)
+    # the synthetic board stamps samples when its thread makes them: regular once running, but a
+    # busy machine delays its first samples by ~0.1 s (seen under load), so look at the run as a whole
+    assert (np.diff(ts) > 0).all()
+    assert np.median(np.diff(ts)) == pytest.approx(1 / 250, abs=1e-3)
 
 
 def test_decoding_a_board_declares_units_and_decodes(board):
