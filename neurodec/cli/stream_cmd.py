@@ -123,13 +123,13 @@ def stream(
                 f"{decoder.n_window}-sample windows every {decoder.n_step} samples"
                 + (f"; decisions on LSL {out_name!r}" if out_name else "")
             )
-            lost = _decode(decoder, src, outlet, duration, max_decisions, print_decisions)
+            ended = _decode(decoder, src, outlet, duration, max_decisions, print_decisions)
             if decoder.monitor is not None:
                 click.echo("\r" + decoder.monitor.status_line())
-            if lost is not None:
-                raise lost
-            if max_decisions is not None and decoder.monitor.n_decisions >= max_decisions:
-                click.echo(f"stopped after {max_decisions} decisions")
+            if isinstance(ended, Exception):
+                raise ended
+            if ended:
+                click.echo(f"stopped: {ended}")
     finally:
         if outlet is not None:
             outlet.close()
@@ -138,24 +138,32 @@ def stream(
 
 
 def _decode(decoder, src, outlet, duration, max_decisions, print_decisions):
-    """Decode until the duration, the decision count or the stream's end; the
-    :class:`StreamLostError` that ended it, if one did."""
+    """Decode until the duration, the decision count, a stop request (Ctrl-C, SIGTERM,
+    SIGHUP) or the stream's end. Returns the :class:`StreamLostError` that ended it, why
+    it stopped early (a sentence), or ``""`` when the duration ran out."""
+    from neurodec.errors import Terminated
+    from neurodec.evaluation.procs import terminate_gracefully
     from neurodec.online.source import StreamLostError
 
     last = 0.0
     n = 0
     try:
-        for d in decoder.run(src, outlet=outlet, duration=duration):
-            n += 1
-            if print_decisions:
-                probs = "" if d.probabilities is None else " ".join(f"{p:.3f}" for p in d.probabilities)
-                click.echo(f"\n{d.timestamp:.4f}\t{d.prediction}\t{probs}\t{d.quality}", nl=False)
-            now = time.monotonic()
-            if now - last >= 0.5:
-                click.echo("\r" + decoder.monitor.status_line(), nl=False)
-                last = now
-            if max_decisions is not None and n >= max_decisions:
-                break
+        with terminate_gracefully():  # SIGTERM/SIGHUP stop the loop as Ctrl-C does
+            for d in decoder.run(src, outlet=outlet, duration=duration):
+                n += 1
+                if print_decisions:
+                    probs = "" if d.probabilities is None else " ".join(f"{p:.3f}" for p in d.probabilities)
+                    click.echo(f"\n{d.timestamp:.4f}\t{d.prediction}\t{probs}\t{d.quality}", nl=False)
+                now = time.monotonic()
+                if now - last >= 0.5:
+                    click.echo("\r" + decoder.monitor.status_line(), nl=False)
+                    last = now
+                if max_decisions is not None and n >= max_decisions:
+                    return f"after {max_decisions} decisions"
     except StreamLostError as exc:
         return exc
-    return None
+    except KeyboardInterrupt:
+        return "interrupted (Ctrl-C)"
+    except Terminated as exc:
+        return f"terminated (signal {exc.code - 128})"
+    return ""

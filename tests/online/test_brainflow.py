@@ -122,11 +122,35 @@ def test_cli_streams_the_synthetic_board_on_the_lsl_clock(board_decoder, unique_
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "BrainFlow board SYNTHETIC_BOARD (16 EEG channels, 250 Hz, µV)" in out
-    assert "decisions 5 (flagged" in out and "stopped after 5 decisions" in out
+    assert "decisions 5 (flagged" in out and "stopped: after 5 decisions" in out
     stamps = [float(line.split("\t")[0]) for line in out.splitlines() if line.count("\t") == 3]
     assert len(stamps) == 5
     assert abs(stamps[-1] - local_clock()) < 5.0  # LSL time, not Unix time (1.7e9)
     assert (np.diff(stamps) > 0).all()
+
+
+def test_cli_stops_cleanly_on_sigterm_and_releases_the_board(board_decoder, capsys, monkeypatch):
+    import os
+    import signal
+
+    from neurodec.online.source import StreamMonitor
+
+    record = StreamMonitor.record
+
+    def record_then_terminate(self, *args, **kwargs):
+        record(self, *args, **kwargs)
+        if self.n_decisions == 3:  # as a service manager would, mid-run
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(StreamMonitor, "record", record_then_terminate)
+    code = main(
+        ["stream", "--decoder", str(board_decoder), "--brainflow-board", "synthetic", "--duration", "30"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "stopped: terminated (signal 15)" in out and "decisions 3 (flagged" in out
+    with BrainFlowSource() as again:  # the board was released: it opens again
+        assert again.read(10, timeout=2.0)[0].shape[0] == 16
 
 
 def test_cli_playback_board_runs_until_the_file_ends_and_reports_it(board_decoder, tmp_path, capsys):
