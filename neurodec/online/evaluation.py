@@ -262,24 +262,26 @@ def _run_dataset(
             f"pseudo-online decodes (channels, times) windows; {type(paradigm).__name__} gives "
             f"{data.X.ndim}-D epochs (a filter bank?)"
         )
-    meta = data.metadata
-    folds = list(splitter.iter_folds(data.y, meta))
     done = stored_tasks(store, code, evaluation, context, versions, per_subject)
     online = [n for n in pipelines if not n.endswith(OFFLINE_SUFFIX)]
-    by_subject: dict[int, list[tuple[Any, list[str]]]] = defaultdict(list)
+    work = []  # (subject, its epochs, [(fold, pending pipelines)]): tasks ship one subject's data only
     remaining: dict[tuple[str, int], int] = defaultdict(int)
-    for fold in folds:
-        t = task_id(fold)
-        pending = [n for n in online if {(keys[n], t), (keys[n + OFFLINE_SUFFIX], t)} - done]
-        if pending:
-            by_subject[fold.subject].append((fold, pending))
-            for n in pending:
-                remaining[(n, fold.subject)] += 1
     for subject in subjects:
+        sub = data.subset([subject])
+        tasks = []
+        for fold in splitter.iter_folds(sub.y, sub.metadata):
+            t = task_id(fold)
+            pending = [n for n in online if {(keys[n], t), (keys[n + OFFLINE_SUFFIX], t)} - done]
+            if pending:
+                tasks.append((fold, pending))
+                for n in pending:
+                    remaining[(n, subject)] += 1
+        if tasks:
+            work.append((subject, sub, tasks))
         for n in online:
             if not remaining[(n, subject)]:
                 _complete(store, code, evaluation, context, keys, n, subject, versions)
-    n_fits = sum(len(p) for tasks in by_subject.values() for _, p in tasks)
+    n_fits = sum(len(p) for _, _, tasks in work for _, p in tasks)
     if not n_fits:
         return
     n_channels = int(data.X.shape[1])
@@ -288,21 +290,22 @@ def _run_dataset(
         parallel_backend(backend, n_jobs, scheduler) as jobs,
         tqdm(total=n_fits, desc=f"{code} {evaluation}", disable=not progress, unit="fold") as bar,
     ):
-        for subject, tasks in by_subject.items():
+        for subject, sub, tasks in work:
+            meta = sub.metadata
             raws = dataset.get_data(subjects=[subject])[subject]
             signals = {}
             for fold, _ in tasks:
                 run = str(meta["run"].iloc[fold.test[0]])
                 signals[task_id(fold)] = signal = run_signal(raws, fold.session, run, spec)
-                check_signal(signal, data.X, f"{code} subject {subject} run {run}")
+                check_signal(signal, sub.X, f"{code} subject {subject} run {run}")
             del raws
             calls = (
                 delayed(_tagged)(
                     (fold, name),
                     pipelines[name],
                     param_grid.get(name),
-                    data.X,
-                    data.y,
+                    sub.X,
+                    sub.y,
                     fold.train,
                     fold.test,
                     signals[task_id(fold)],
@@ -323,7 +326,7 @@ def _run_dataset(
                         name,
                         out,
                         meta,
-                        data.y,
+                        sub.y,
                         code,
                         evaluation,
                         context,

@@ -40,7 +40,10 @@ class BurstDataset:
         return mne.io.RawArray(data, info, verbose=False)
 
     def get_data(self, subjects=None):
-        return {1: {"0": {"0": self._raw(1), "1": self._raw(2)}}}
+        return {
+            s: {"0": {"0": self._raw(2 * s - 1), "1": self._raw(2 * s)}}
+            for s in subjects or self.subject_list
+        }
 
 
 def test_match_trials_takes_the_first_window_ending_at_or_after_the_trial():
@@ -125,7 +128,7 @@ def test_engine_protocol_equals_the_function_and_resumes_after_a_kill(monkeypatc
     from neurodec.paradigms import LeftRightImagery
 
     par = LeftRightImagery(cache=False)
-    ref = pseudo_online_scores(_ts_lr(), BurstDataset(), par, step=0.25, chunk_size=10)
+    ref = pseudo_online_scores(_ts_lr(), BurstDataset(), par, step=0.25, chunk_size=64)
     calls = []
     real = ev._score_fold
 
@@ -136,7 +139,7 @@ def test_engine_protocol_equals_the_function_and_resumes_after_a_kill(monkeypatc
         return real(*args)
 
     monkeypatch.setattr(ev, "_score_fold", killed_after_one)
-    options = dict(results=tmp_path, step=0.25, chunk_size=10, progress=False)
+    options = dict(results=tmp_path, step=0.25, chunk_size=64, progress=False)
     with pytest.raises(KeyboardInterrupt):
         ev.PseudoOnlineEvaluation(par, [BurstDataset()], **options).process_folds(_ts_lr())
     store = ResultsStore(tmp_path)
@@ -160,6 +163,23 @@ def test_engine_protocol_equals_the_function_and_resumes_after_a_kill(monkeypatc
     # another step is another run context: computed anew, kept apart
     ev.PseudoOnlineEvaluation(par, [BurstDataset()], **{**options, "step": 0.5}).process_folds(_ts_lr())
     assert len(calls) == 2
+
+
+def test_engine_runs_the_subjects_folds_as_parallel_tasks(tmp_path):
+    from neurodec.online.evaluation import PseudoOnlineEvaluation
+    from neurodec.paradigms import LeftRightImagery
+
+    ds = BurstDataset()
+    ds.subject_list = [1, 2]
+    par = LeftRightImagery(cache=False)
+    ref = pseudo_online_scores(_ts_lr(), ds, par, step=0.25, chunk_size=64)
+    ev = PseudoOnlineEvaluation(
+        par, [ds], results=tmp_path, step=0.25, chunk_size=64, n_jobs=2, backend="threading", progress=False
+    )
+    rows = ev.process_folds(_ts_lr())
+    assert len(rows) == 8 and set(rows["subject"]) == {1, 2}
+    _assert_same_runs(rows, {(r.subject, "0", int(r.run)): (r.online, r.offline) for r in ref.itertuples()})
+    assert (rows["n_train"] == 16).all() and (rows["n_channels"] == 3).all()
 
 
 def test_pseudo_online_rejects_what_a_stream_cannot_score(tmp_path):
