@@ -74,7 +74,8 @@ def stream(
     --brainflow-board, with a decoder file (from `neurodec fit`), publishing decisions on
     --out-name; a status line shows decisions, latency p50/p99, dropped samples and missed
     deadlines. A stream that stops sending for --data-timeout seconds ends the run with one
-    line and exit code 2."""
+    line and exit code 2; --duration, --max-decisions, Ctrl-C and SIGTERM stop it cleanly
+    (exit code 0)."""
     from neurodec.errors import InvalidInputError
     from neurodec.online.decoder_file import load_decoder
 

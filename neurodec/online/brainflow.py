@@ -7,6 +7,10 @@ with the offset between the two clocks measured at each read. BrainFlow has no
 blocking read, so :meth:`BrainFlowSource.read` polls the board's buffer every
 ``poll`` seconds until the samples asked for are there.
 
+:func:`board_id` resolves a board given by name (``synthetic``, ``playback``, a
+``BoardIds`` name) or number, and :func:`open_board` builds the source from the
+options of ``neurodec stream --brainflow-board``.
+
 Works offline with BrainFlow's synthetic board (``BoardIds.SYNTHETIC_BOARD``,
 250 Hz, 16 EEG rows) and its playback-file board (``PLAYBACK_FILE_BOARD`` with
 ``file=`` and ``master_board=``).
