@@ -172,9 +172,9 @@ def test_engine_runs_the_subjects_folds_as_parallel_tasks(tmp_path):
     ds = BurstDataset()
     ds.subject_list = [1, 2]
     par = LeftRightImagery(cache=False)
-    ref = pseudo_online_scores(_ts_lr(), ds, par, step=0.25, chunk_size=64)
+    ref = pseudo_online_scores(_ts_lr(), ds, par, step=0.5, chunk_size=128)
     ev = PseudoOnlineEvaluation(
-        par, [ds], results=tmp_path, step=0.25, chunk_size=64, n_jobs=2, backend="threading", progress=False
+        par, [ds], results=tmp_path, step=0.5, chunk_size=128, n_jobs=2, backend="threading", progress=False
     )
     rows = ev.process_folds(_ts_lr())
     assert len(rows) == 8 and set(rows["subject"]) == {1, 2}
