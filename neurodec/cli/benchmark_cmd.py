@@ -92,7 +92,8 @@ def print_summary(result) -> None:
     cls=MultiValueOption,
     default=("within-session",),
     show_default=True,
-    help="within-session, cross-session, cross-subject.",
+    help="within-session, cross-session, cross-subject, pseudo-online (held-out runs replayed "
+    "through the streaming decoder, beside the offline score of the same model).",
 )
 @click.option(
     "--data-root",
@@ -130,6 +131,20 @@ def print_summary(result) -> None:
     help="Where folds run; dask uses --scheduler or a local cluster.",
 )
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786).")
+@click.option(
+    "--online-step",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="pseudo-online: seconds between two decisions of the streaming decoder.",
+)
+@click.option(
+    "--online-chunk",
+    type=int,
+    default=16,
+    show_default=True,
+    help="pseudo-online: samples per chunk pushed into the streaming decoder.",
+)
 @click.option("--overwrite", is_flag=True, help="Recompute instead of resuming.")
 @click.option("--no-plots", is_flag=True, help="Do not write PNG plots.")
 @click.option(
@@ -153,6 +168,8 @@ def benchmark(
     metric,
     backend,
     scheduler,
+    online_step,
+    online_chunk,
     overwrite,
     no_plots,
     allow_missing_runs,
@@ -189,6 +206,7 @@ def benchmark(
         metric=metric,
         overwrite=overwrite,
         plots=not no_plots,
+        evaluation_options={"pseudo-online": {"step": online_step, "chunk_size": online_chunk}},
     )
     print_summary(result)
     click.echo(

@@ -1,4 +1,5 @@
-"""``neurodec pseudo-online``: held-out runs replayed through the streaming decoder."""
+"""``neurodec pseudo-online``: ``neurodec benchmark --evaluations pseudo-online`` plus a
+per-run table and an online-vs-offline scatter plot."""
 
 from __future__ import annotations
 
@@ -28,49 +29,57 @@ __all__ = ["pseudo_online"]
     "results_dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder: pseudo_online.csv, pseudo_online.png and rows in results.sqlite.",
+    help="Results folder (as benchmark's): results.sqlite (resumable), results.csv, plots, and "
+    "pseudo_online.csv / pseudo_online.png.",
 )
 @click.option("--step", type=float, default=0.1, show_default=True, help="Seconds between decisions.")
 @click.option("--chunk-size", type=int, default=16, show_default=True, help="Samples per pushed chunk.")
 @click.option("--metric", default=None, help="roc_auc, accuracy or balanced_accuracy.")
+@click.option("--n-jobs", type=int, default=1, show_default=True, help="Parallel folds (-1: all cores).")
+@click.option("--random-state", type=int, default=42, show_default=True, help="Seed of grid searches.")
+@click.option("--overwrite", is_flag=True, help="Recompute instead of resuming.")
 def pseudo_online(
-    pipelines_path, datasets, subjects, paradigm, data_root, results_dir, step, chunk_size, metric
+    pipelines_path,
+    datasets,
+    subjects,
+    paradigm,
+    data_root,
+    results_dir,
+    step,
+    chunk_size,
+    metric,
+    n_jobs,
+    random_state,
+    overwrite,
 ):
-    """Score each held-out run offline and replayed through the streaming decoder, side by side."""
+    """Score each held-out run offline and replayed through the streaming decoder, side by
+    side: the pseudo-online protocol of `neurodec benchmark`, into the same results store."""
     quiet_libraries()
-    import pandas as pd
-
-    from neurodec.evaluation.benchmark import load_datasets, paradigm_for
+    from neurodec.evaluation.benchmark import load_datasets, run_benchmark
     from neurodec.evaluation.pipelines import read_pipeline_specs
-    from neurodec.evaluation.store import ResultsStore
-    from neurodec.online.pseudo_online import plot_pseudo_online, pseudo_online_scores, store_rows
+    from neurodec.evaluation.store import check_writable
+    from neurodec.online.evaluation import online_offline_table
+    from neurodec.online.pseudo_online import plot_pseudo_online
 
+    check_writable(results_dir)
     specs = read_pipeline_specs(pipelines_path)
-    tables = []
-    store = ResultsStore(results_dir)
-    try:
-        for ds in load_datasets(datasets, data_root, list(subjects) or None):
-            par = paradigm_for(ds, paradigm)
-            pipes = {s.name: s.build() for s in specs if type(par).__name__ in s.paradigms}
-            if not pipes:
-                continue
-            table = pseudo_online_scores(pipes, ds, par, step=step, chunk_size=chunk_size, metric=metric)
-            context = {
-                "paradigm": par.get_params(),
-                "step": step,
-                "chunk_size": chunk_size,
-                "metric": metric,
-                "protocol": "leave-one-run-out",
-            }
-            store.add(store_rows(table, pipes, context))
-            tables.append(table)
-    finally:
-        store.close()
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    ds = load_datasets(datasets, data_root, list(subjects) or None)
+    result = run_benchmark(
+        specs,
+        ds,
+        ["pseudo-online"],
+        results_dir,
+        paradigm=paradigm,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        metric=metric,
+        overwrite=overwrite,
+        evaluation_options={"pseudo-online": {"step": step, "chunk_size": chunk_size}},
+    )
+    table = online_offline_table(result.folds)
     if table.empty:
         click.echo("no runs to score (each needs both classes and another run to train on)")
         return
-    results_dir.mkdir(parents=True, exist_ok=True)
     table.to_csv(results_dir / "pseudo_online.csv", index=False)
     plot_pseudo_online(table, results_dir / "pseudo_online.png")
     summary = (
@@ -78,13 +87,14 @@ def pseudo_online(
         .agg(
             offline=("offline", "mean"),
             online=("online", "mean"),
-            runs=("run", "size"),
-            samples_file=("samples_file", "sum"),
-            samples_decoded=("samples_decoded", "sum"),
-            dropped=("dropped", "sum"),
-            missing_trials=("n_missing", "sum"),
+            runs=("fold", "size"),
+            trials=("n_trials", "sum"),
+            scored_online=("n_online", "sum"),
         )
         .reset_index()
     )
     click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    click.echo(f"\nresults: {results_dir / 'pseudo_online.csv'}, {results_dir / 'pseudo_online.png'}")
+    click.echo(
+        f"\nresults: {results_dir / 'pseudo_online.csv'}, {results_dir / 'pseudo_online.png'}; "
+        f"`neurodec results {results_dir} show|compare|plot` reports them with the other protocols"
+    )

@@ -1,4 +1,5 @@
-"""``neurodec stream``: decode a live LSL stream with a decoder file, publish the decisions."""
+"""``neurodec stream``: decode a live LSL stream or BrainFlow board with a decoder file,
+publish the decisions on LSL."""
 
 from __future__ import annotations
 
@@ -18,6 +19,26 @@ __all__ = ["stream"]
 )
 @click.option("--source-id", default=None, help="Input stream's LSL source_id.")
 @click.option("--name", default=None, help="Input stream's LSL name (must match exactly one stream).")
+@click.option(
+    "--brainflow-board",
+    default=None,
+    metavar="BOARD",
+    help="Decode a BrainFlow board instead of an LSL stream: synthetic, playback (with --brainflow-file), "
+    "a BoardIds name (cyton_board) or its number.",
+)
+@click.option(
+    "--brainflow-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The recording the playback board plays (BrainFlow's CSV format).",
+)
+@click.option(
+    "--brainflow-master",
+    default=None,
+    metavar="BOARD",
+    help="The board the playback file was recorded with [default: synthetic].",
+)
+@click.option("--serial-port", default=None, help="Serial port of a wired BrainFlow board (/dev/ttyUSB0).")
 @click.option("--out-name", default=None, help="Publish decisions on this LSL stream (+ '<name>-markers').")
 @click.option("--step", type=float, default=0.1, show_default=True, help="Seconds between decisions.")
 @click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to find the stream.")
@@ -27,6 +48,7 @@ __all__ = ["stream"]
 @click.option(
     "--duration", type=float, default=None, help="Stop after this many seconds [default: until lost]."
 )
+@click.option("--max-decisions", type=int, default=None, help="Stop after this many decisions.")
 @click.option("--trust", cls=MultiValueOption, default=(), help="Extra types to trust in the decoder file.")
 @click.option("--loopback-only", is_flag=True, help="Keep LSL discovery on this machine (127.0.0.1).")
 @click.option("--print-decisions", is_flag=True, help="Also print one line per decision.")
@@ -34,59 +56,115 @@ def stream(
     decoder_path,
     source_id,
     name,
+    brainflow_board,
+    brainflow_file,
+    brainflow_master,
+    serial_port,
     out_name,
     step,
     timeout,
     data_timeout,
     duration,
+    max_decisions,
     trust,
     loopback_only,
     print_decisions,
 ):
-    """Decode the LSL stream selected by --source-id or --name with a decoder file
-    (from `neurodec fit`), publishing decisions on --out-name; a status line shows
-    decisions, latency p50/p99, dropped samples and missed deadlines."""
+    """Decode the LSL stream selected by --source-id or --name, or the BrainFlow board of
+    --brainflow-board, with a decoder file (from `neurodec fit`), publishing decisions on
+    --out-name; a status line shows decisions, latency p50/p99, dropped samples and missed
+    deadlines. A stream that stops sending for --data-timeout seconds ends the run with one
+    line and exit code 2; --duration, --max-decisions, Ctrl-C and SIGTERM stop it cleanly
+    (exit code 0)."""
     from neurodec.errors import InvalidInputError
     from neurodec.online.decoder_file import load_decoder
 
-    if (source_id is None) == (name is None):
-        raise InvalidInputError("give exactly one of --source-id or --name")
+    if sum(v is not None for v in (source_id, name, brainflow_board)) != 1:
+        raise InvalidInputError("give exactly one of --source-id, --name or --brainflow-board")
+    if brainflow_board is None and (brainflow_file or brainflow_master or serial_port):
+        raise InvalidInputError(
+            "--brainflow-file, --brainflow-master and --serial-port need --brainflow-board"
+        )
+    if max_decisions is not None and max_decisions < 1:
+        raise InvalidInputError(f"--max-decisions must be at least 1, got {max_decisions}")
+    board = None
+    if brainflow_board is not None:
+        from neurodec.online.brainflow import open_board
+
+        board = open_board(  # an unknown board or a missing file fails before anything else
+            brainflow_board,
+            file=brainflow_file,
+            master=brainflow_master,
+            serial_port=serial_port,
+            data_timeout=data_timeout,
+        )
     if loopback_only:
         from neurodec.online.lsl import lsl_loopback_only
 
         lsl_loopback_only()
-    from neurodec.online.lsl import DecisionOutlet, open_stream
-    from neurodec.online.source import StreamLostError
-
-    dec_file = load_decoder(decoder_path, trusted=trust)
-    decoder = dec_file.streaming(step=step)
-    outlet = DecisionOutlet(out_name, decoder.classes_) if out_name else None
+    outlet = None
     try:
-        with open_stream(source_id, name, timeout=timeout, data_timeout=data_timeout) as src:
+        dec_file = load_decoder(decoder_path, trusted=trust)
+        decoder = dec_file.streaming(step=step)
+        if out_name:
+            from neurodec.online.lsl import DecisionOutlet
+
+            outlet = DecisionOutlet(out_name, decoder.classes_)
+        if board is not None:
+            src = board.start()
+            what = f"BrainFlow board {src.name} ({src.n_channels} EEG channels, {src.sfreq:g} Hz, µV)"
+        else:
+            from neurodec.online.lsl import open_stream
+
+            src = open_stream(source_id, name, timeout=timeout, data_timeout=data_timeout)
+            what = f"{src.name!r} (source_id {src.source_id})"
+        with src:
             click.echo(
-                f"decoding {src.name!r} (source_id {src.source_id}) with {decoder_path.name}: "
+                f"decoding {what} with {decoder_path.name}: "
                 f"{decoder.n_window}-sample windows every {decoder.n_step} samples"
                 + (f"; decisions on LSL {out_name!r}" if out_name else "")
             )
-            last = 0.0
-            lost = None
-            try:
-                for d in decoder.run(src, outlet=outlet, duration=duration):
-                    if print_decisions:
-                        probs = (
-                            "" if d.probabilities is None else " ".join(f"{p:.3f}" for p in d.probabilities)
-                        )
-                        click.echo(f"\n{d.timestamp:.4f}\t{d.prediction}\t{probs}\t{d.quality}", nl=False)
-                    now = time.monotonic()
-                    if now - last >= 0.5:
-                        click.echo("\r" + decoder.monitor.status_line(), nl=False)
-                        last = now
-            except StreamLostError as exc:
-                lost = exc
+            ended = _decode(decoder, src, outlet, duration, max_decisions, print_decisions)
             if decoder.monitor is not None:
                 click.echo("\r" + decoder.monitor.status_line())
-            if lost is not None:
-                raise lost
+            if isinstance(ended, Exception):
+                raise ended
+            if ended:
+                click.echo(f"stopped: {ended}")
     finally:
         if outlet is not None:
             outlet.close()
+        if board is not None:
+            board.close()
+
+
+def _decode(decoder, src, outlet, duration, max_decisions, print_decisions):
+    """Decode until the duration, the decision count, a stop request (Ctrl-C, SIGTERM,
+    SIGHUP) or the stream's end. Returns the :class:`StreamLostError` that ended it, why
+    it stopped early (a sentence), or ``""`` when the duration ran out."""
+    from neurodec.errors import Terminated
+    from neurodec.evaluation.procs import terminate_gracefully
+    from neurodec.online.source import StreamLostError
+
+    last = 0.0
+    n = 0
+    try:
+        with terminate_gracefully():  # SIGTERM/SIGHUP stop the loop as Ctrl-C does
+            for d in decoder.run(src, outlet=outlet, duration=duration):
+                n += 1
+                if print_decisions:
+                    probs = "" if d.probabilities is None else " ".join(f"{p:.3f}" for p in d.probabilities)
+                    click.echo(f"\n{d.timestamp:.4f}\t{d.prediction}\t{probs}\t{d.quality}", nl=False)
+                now = time.monotonic()
+                if now - last >= 0.5:
+                    click.echo("\r" + decoder.monitor.status_line(), nl=False)
+                    last = now
+                if max_decisions is not None and n >= max_decisions:
+                    return f"after {max_decisions} decisions"
+    except StreamLostError as exc:
+        return exc
+    except KeyboardInterrupt:
+        return "interrupted (Ctrl-C)"
+    except Terminated as exc:
+        return f"terminated (signal {exc.code - 128})"
+    return ""

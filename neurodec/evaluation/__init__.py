@@ -3,9 +3,10 @@ durable results store, pipelines from YAML, statistics and plots.
 
 Public API::
 
-    WithinSessionEvaluation, CrossSessionEvaluation, CrossSubjectEvaluation
+    WithinSessionEvaluation, CrossSessionEvaluation, CrossSubjectEvaluation,
+    PseudoOnlineEvaluation (held-out runs replayed through the streaming decoder)
     WithinSessionSplitter, CrossSessionSplitter, CrossSubjectSplitter,
-    CalibratedCrossSubjectSplitter
+    CalibratedCrossSubjectSplitter, LeaveOneRunOutSplitter
     ResultsStore, load_pipelines, get_metric
 """
 
@@ -22,6 +23,7 @@ from neurodec.evaluation.splitters import (
     CalibratedCrossSubjectSplitter,
     CrossSessionSplitter,
     CrossSubjectSplitter,
+    LeaveOneRunOutSplitter,
     WithinSessionSplitter,
 )
 from neurodec.evaluation.store import ResultsStore
@@ -31,10 +33,12 @@ __all__ = [
     "WithinSessionEvaluation",
     "CrossSessionEvaluation",
     "CrossSubjectEvaluation",
+    "PseudoOnlineEvaluation",
     "WithinSessionSplitter",
     "CrossSessionSplitter",
     "CrossSubjectSplitter",
     "CalibratedCrossSubjectSplitter",
+    "LeaveOneRunOutSplitter",
     "ResultsStore",
     "get_metric",
     "load_pipelines",
@@ -46,4 +50,6 @@ def __getattr__(name: str):
         from neurodec.evaluation.pipelines import load_pipelines
 
         return load_pipelines
+    if name == "PseudoOnlineEvaluation":  # lives in neurodec.online, imported on first use
+        return EVALUATIONS["pseudo-online"]
     raise AttributeError(name)

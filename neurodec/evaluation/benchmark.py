@@ -37,12 +37,14 @@ _ALIASES = {
     "cross_session": "cross-session",
     "crosssubject": "cross-subject",
     "cross_subject": "cross-subject",
+    "pseudoonline": "pseudo-online",
+    "pseudo_online": "pseudo-online",
 }
 
 
 def resolve_evaluations(names: Sequence[str]) -> list[str]:
     """Canonical evaluation names (``within-session``, ``cross-session``,
-    ``cross-subject``); MOABB's class-like spellings are accepted."""
+    ``cross-subject``, ``pseudo-online``); MOABB's class-like spellings are accepted."""
     out = []
     for n in names:
         key = _ALIASES.get(n.lower().replace("evaluation", ""), n.lower())
@@ -196,6 +198,7 @@ def run_benchmark(
     progress: bool = True,
     trust_modules: Sequence[str] | None = None,
     allow_python: bool = False,
+    evaluation_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> BenchmarkResult:
     """Evaluate pipelines on datasets with the given protocols.
 
@@ -223,6 +226,9 @@ def run_benchmark(
     allow_python : bool
         Execute the Python pipeline files of a folder (they are code; see
         :mod:`neurodec.evaluation.python_pipelines`).
+    evaluation_options : dict of str -> dict | None
+        Options of one protocol's class, by evaluation name, e.g.
+        ``{"pseudo-online": {"step": 0.25, "chunk_size": 32}}``.
 
     Raises
     ------
@@ -238,6 +244,11 @@ def run_benchmark(
     :class:`neurodec.errors.Terminated` (exit status 143 for SIGTERM) is raised.
     """
     evaluations = resolve_evaluations(evaluations)
+    extra = {resolve_evaluations([k])[0]: dict(v) for k, v in (evaluation_options or {}).items()}
+    for ev in evaluations:
+        allowed = EVALUATIONS[ev].metrics
+        if metric is not None and allowed is not None and metric not in allowed:
+            raise InvalidInputError(f"{ev} scores {', '.join(allowed)}, not {metric!r}; pass one of them")
     specs: list[PipelineSpec] | None = None
     built: dict[str, Any] = {}
     if isinstance(pipelines, (str, os.PathLike)):
@@ -275,7 +286,7 @@ def run_benchmark(
     )
     store = ResultsStore(folder)  # one store for every evaluation, opened (and checked) first
     try:
-        folds = _evaluate(store, pipelines, specs, built, datasets, evaluations, paradigm, options)
+        folds = _evaluate(store, pipelines, specs, built, datasets, evaluations, paradigm, options, extra)
         files: list[Path] = []
         if folder is not None:  # views of the whole store, not only of this run
             files.append(store.export_csv(folder / "results.csv"))
@@ -297,6 +308,7 @@ def _evaluate(
     evaluations: list[str],
     paradigm: str | None,
     options: dict,
+    extra: Mapping[str, dict] | None = None,
 ) -> pd.DataFrame:
     """Every (dataset, evaluation) into ``store``; this run's fold rows."""
     all_folds = []
@@ -320,7 +332,7 @@ def _evaluate(
             if reason:
                 log.warning("skipping %s for %s: %s", ev, dataset.code, reason)
                 continue
-            evaluation = cls(par, [dataset], results=store, **options)
+            evaluation = cls(par, [dataset], results=store, **options, **(extra or {}).get(ev, {}))
             all_folds.append(evaluation.process_folds(pipes, param_grid=grid or None))
     if not all_folds:
         raise InvalidInputError("nothing to evaluate: no dataset fits the chosen evaluations")

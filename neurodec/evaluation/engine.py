@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from time import perf_counter
 from typing import Any
 
@@ -56,7 +56,14 @@ from neurodec.evaluation.procs import run_tempdir, terminate_gracefully
 from neurodec.evaluation.splitters import Fold
 from neurodec.evaluation.store import ResultsStore
 
-__all__ = ["run_protocol", "domain_steps", "DomainwisePredictor", "plan_shared_prefixes"]
+__all__ = [
+    "run_protocol",
+    "domain_steps",
+    "DomainwisePredictor",
+    "plan_shared_prefixes",
+    "task_id",
+    "stored_tasks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +252,25 @@ def _score_groups(fold: Fold, metadata: pd.DataFrame) -> list[tuple[np.ndarray, 
     return groups
 
 
-def _task_id(fold: Fold) -> str:
+def task_id(fold: Fold) -> str:
+    """The store's ``task`` of a fold: ``subject|session|fold``."""
     return f"{fold.subject}|{fold.session}|{fold.fold}"
+
+
+def stored_tasks(
+    store: ResultsStore,
+    code: str,
+    evaluation: str,
+    context: str,
+    versions: Mapping[int, str],
+    per_subject: bool,
+) -> set[tuple[str, str]]:
+    """``{(pipeline_key, task)}`` already stored: for per-subject protocols only the
+    tasks computed on the subject's current data version."""
+    stored = store.done_tasks(code, evaluation, context)
+    if per_subject:  # a subject's folds are done on its current data only
+        return {(k, t) for k, t, v in stored if v == versions.get(int(t.split("|")[0]))}
+    return {(k, t) for k, t, _ in stored}  # the context pins every subject's data
 
 
 # --------------------------------------------------------------------------- protocol
@@ -267,6 +291,8 @@ def run_protocol(
     scheduler: Any = None,
     overwrite: bool = False,
     progress: bool = True,
+    options: Mapping[str, Any] | None = None,
+    runner: Callable[..., None] | None = None,
 ) -> pd.DataFrame:
     """Run one protocol and return its per-fold rows (from the store).
 
@@ -281,6 +307,14 @@ def run_protocol(
     paradigm, datasets, pipelines, store, metric, param_grid, random_state,
     n_jobs, backend, scheduler, overwrite, progress
         As in :class:`neurodec.evaluation.WithinSessionEvaluation`.
+    options : dict | None
+        Other protocol settings that change the scores; part of the run context.
+    runner : callable | None
+        Computes and stores the pending folds of one dataset, called with the keyword
+        arguments of the default (``_run_dataset``: shared epochs, heads and prefixes);
+        a protocol that scores otherwise (the pseudo-online replay,
+        :mod:`neurodec.online.evaluation`) gives its own and keeps this function's
+        bookkeeping (contexts, data versions, resuming, overwrite).
     """
     param_grid = dict(param_grid or {})
     keys = {name: pipeline_key(name, est, param_grid.get(name)) for name, est in pipelines.items()}
@@ -298,6 +332,7 @@ def run_protocol(
             seed=random_state,
             metric=metric_name,
             cohort=None if per_subject else versions,
+            options=options,
         )
         store.register_context(context, description)
         store.record_data_versions(code, versions)
@@ -311,7 +346,7 @@ def run_protocol(
         else:
             pending = subjects if any((k, -1, "") not in completed for k in keys.values()) else []
         if pending:
-            _run_dataset(
+            (runner or _run_dataset)(
                 dataset=dataset,
                 code=code,
                 evaluation=evaluation,
@@ -379,11 +414,7 @@ def _run_dataset(
     meta = data.metadata
     domains = (meta["subject"].astype(str) + "/" + meta["session"].astype(str)).to_numpy()
     folds = list(splitter.iter_folds(data.y, meta))
-    stored = store.done_tasks(code, evaluation, context)
-    if per_subject:  # a subject's folds are done on its current data only
-        done = {(k, t) for k, t, v in stored if v == versions.get(int(t.split("|")[0]))}
-    else:  # the context pins every subject's data
-        done = {(k, t) for k, t, _ in stored}
+    done = stored_tasks(store, code, evaluation, context, versions, per_subject)
     n_channels = int(data.X.shape[1]) if data.X.ndim >= 2 else 0
 
     heads, alone, eligible = {}, {}, {}
@@ -402,7 +433,7 @@ def _run_dataset(
     remaining: dict[tuple[str, int], int] = defaultdict(int)
     for prefix, tails in plans:
         for fold in folds:
-            pending = [n for n in tails if (keys[n], _task_id(fold)) not in done]
+            pending = [n for n in tails if (keys[n], task_id(fold)) not in done]
             for n in pending:
                 remaining[(keys[n], fold.subject if per_subject else -1)] += 1
             if pending:
@@ -469,7 +500,7 @@ def _run_dataset(
                         seed=random_state,
                         paradigm=type(paradigm).__name__,
                         fold=fold.fold,
-                        task=_task_id(fold),
+                        task=task_id(fold),
                         metric=metric_name,
                         n_channels=n_channels,
                     )

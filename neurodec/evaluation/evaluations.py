@@ -11,6 +11,7 @@ stay in the results store (:attr:`BaseEvaluation.store`).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Mapping
@@ -77,6 +78,8 @@ class BaseEvaluation:
 
     #: protocol name written in the ``evaluation`` column
     name = ""
+    #: metrics the protocol can score (``None``: every one of :data:`METRICS`)
+    metrics: tuple[str, ...] | None = None
     _per_subject = True
 
     def __init__(
@@ -273,9 +276,40 @@ class CrossSubjectEvaluation(BaseEvaluation):
         return CrossSubjectSplitter(self.n_splits)
 
 
+class _Registry(Mapping):
+    """CLI name -> evaluation class; an entry given as ``"module:Class"`` is imported
+    on first use (the pseudo-online protocol lives in :mod:`neurodec.online`, a layer
+    below this one, and needs nothing this layer does not have)."""
+
+    def __init__(self, entries: dict[str, type[BaseEvaluation] | str]) -> None:
+        self._entries = entries
+
+    def __getitem__(self, name: str) -> type[BaseEvaluation]:
+        entry = self._entries[name]
+        if isinstance(entry, str):
+            module, attr = entry.split(":")
+            entry = self._entries[name] = getattr(importlib.import_module(module), attr)
+        return entry
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 #: CLI names -> evaluation classes
-EVALUATIONS: dict[str, type[BaseEvaluation]] = {
-    "within-session": WithinSessionEvaluation,
-    "cross-session": CrossSessionEvaluation,
-    "cross-subject": CrossSubjectEvaluation,
-}
+EVALUATIONS: Mapping[str, type[BaseEvaluation]] = _Registry(
+    {
+        "within-session": WithinSessionEvaluation,
+        "cross-session": CrossSessionEvaluation,
+        "cross-subject": CrossSubjectEvaluation,
+        "pseudo-online": "neurodec.online.evaluation:PseudoOnlineEvaluation",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PseudoOnlineEvaluation":  # implemented in neurodec.online (see _Registry)
+        return EVALUATIONS["pseudo-online"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

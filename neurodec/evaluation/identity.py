@@ -131,6 +131,7 @@ def run_context(
     seed: int | None,
     metric: str,
     cohort: Mapping[int, str] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[str, dict]:
     """The context hash of a protocol run, and its description.
 
@@ -150,7 +151,10 @@ def run_context(
       subjects to folds depends on the list too, so a fold is the same fold only
       for the same subjects and the same data. Within- and cross-session folds
       use one subject's data only: the subject list is not part of their context,
-      and re-running with fewer or more subjects reuses every stored fold.
+      and re-running with fewer or more subjects reuses every stored fold;
+    - ``options``: other settings of the protocol that change its scores (the
+      pseudo-online decision step and chunk size), only when given, so the
+      contexts of the other protocols are unchanged.
 
     Parameters
     ----------
@@ -161,6 +165,7 @@ def run_context(
     seed : int | None
     metric : str
     cohort : dict of int -> str | None
+    options : dict | None
 
     Returns
     -------
@@ -182,4 +187,6 @@ def run_context(
     if cohort is not None:
         description["subjects"] = sorted(int(s) for s in cohort)
         description["cohort_data"] = {str(s): str(v) for s, v in sorted(cohort.items())}
+    if options:
+        description["options"] = describe(dict(options))
     return content_hash(description), description

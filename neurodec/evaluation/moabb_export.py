@@ -71,6 +71,9 @@ MOABB_EVALUATION_CLASSES = {
     "CrossSession": "CrossSessionEvaluation",
     "CrossSubject": "CrossSubjectEvaluation",
     "CrossSubjectCalibrated": "CrossSubjectEvaluation",
+    # neurodec's own protocol (MOABB's pull request for it is not merged): read it back with
+    # moabb.analysis.results.Results and any evaluation class of that name
+    "PseudoOnline": "PseudoOnlineEvaluation",
 }
 
 _GROUP = ["dataset", "evaluation", "context", "pipeline", "pipeline_key", "subject", "session"]

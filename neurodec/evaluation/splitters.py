@@ -30,6 +30,7 @@ __all__ = [
     "CrossSessionSplitter",
     "CrossSubjectSplitter",
     "CalibratedCrossSubjectSplitter",
+    "LeaveOneRunOutSplitter",
 ]
 
 
@@ -242,3 +243,38 @@ class CalibratedCrossSubjectSplitter(CrossSubjectSplitter):
             test = np.setdiff1d(base.test, calib_idx)
             train = np.sort(np.concatenate([base.train, calib_idx]))
             yield Fold(train, test, base.subject, base.session, base.fold, calib_idx)
+
+
+class LeaveOneRunOutSplitter(BaseSplitter):
+    """Leave one run out inside each (subject, session); a session recorded as a single
+    run is tested on a model trained on the subject's other sessions.
+
+    The metadata needs a ``run`` column (what neurodec's and MOABB's paradigms give).
+    Folds whose training or test trials hold a single class are skipped (nothing to
+    learn or score). ``fold`` is the run's rank in its session, in recording order.
+    Used by the pseudo-online evaluation, which replays each held-out run as a stream.
+    """
+
+    def iter_folds(self, y: np.ndarray, metadata: pd.DataFrame) -> Iterator[Fold]:
+        _check_metadata(metadata, y)
+        if "run" not in metadata.columns:
+            raise InvalidInputError(
+                "leave-one-run-out needs a 'run' metadata column; pass the DataFrame returned by "
+                "paradigm.get_data"
+            )
+        y = np.asarray(y)
+        subjects = metadata["subject"].to_numpy()
+        sessions = metadata["session"].astype(str).to_numpy()
+        runs = metadata["run"].astype(str).to_numpy()
+        for subject in pd.unique(subjects):
+            in_subject = subjects == subject
+            for session in pd.unique(sessions[in_subject]):
+                same = in_subject & (sessions == session)
+                for k, run in enumerate(pd.unique(runs[same])):
+                    test = same & (runs == run)
+                    train = same & ~test
+                    if not train.any():
+                        train = in_subject & ~same
+                    if len(np.unique(y[train])) < 2 or len(np.unique(y[test])) < 2:
+                        continue
+                    yield Fold(np.flatnonzero(train), np.flatnonzero(test), int(subject), str(session), k)

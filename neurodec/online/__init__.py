@@ -5,7 +5,8 @@ samples, get decisions). Around it: decoder files (:func:`save_decoder`,
 :func:`load_decoder`), LSL in and out through mne-lsl (:func:`open_stream`,
 :class:`DecisionOutlet`, :func:`lsl_loopback_only`), file replay as a live
 device (:class:`Replay`), BrainFlow boards (:class:`BrainFlowSource`) and the
-pseudo-online evaluation (:func:`pseudo_online_scores`). LSL and BrainFlow are
+pseudo-online evaluation (:class:`PseudoOnlineEvaluation`, a protocol of the
+evaluation engine; :func:`pseudo_online_scores` in memory). LSL and BrainFlow are
 imported only when used (extras ``neurodec[online]``, ``neurodec[brainflow]``).
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "StreamLostError",
     "StreamMonitor",
     "pseudo_online_scores",
+    "PseudoOnlineEvaluation",
     "BrainFlowSource",
 ]
 
@@ -53,6 +55,7 @@ _LAZY: dict[str, str] = {
     "StreamLostError": "neurodec.online.source",
     "StreamMonitor": "neurodec.online.source",
     "pseudo_online_scores": "neurodec.online.pseudo_online",
+    "PseudoOnlineEvaluation": "neurodec.online.evaluation",
     "BrainFlowSource": "neurodec.online.brainflow",
 }
 

@@ -7,6 +7,10 @@ with the offset between the two clocks measured at each read. BrainFlow has no
 blocking read, so :meth:`BrainFlowSource.read` polls the board's buffer every
 ``poll`` seconds until the samples asked for are there.
 
+:func:`board_id` resolves a board given by name (``synthetic``, ``playback``, a
+``BoardIds`` name) or number, and :func:`open_board` builds the source from the
+options of ``neurodec stream --brainflow-board``.
+
 Works offline with BrainFlow's synthetic board (``BoardIds.SYNTHETIC_BOARD``,
 250 Hz, 16 EEG rows) and its playback-file board (``PLAYBACK_FILE_BOARD`` with
 ``file=`` and ``master_board=``).
@@ -22,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from neurodec.errors import InvalidInputError
+from neurodec.errors import DataNotFoundError, InvalidInputError
 from neurodec.online.source import StreamLostError
 
-__all__ = ["BrainFlowSource", "unix_to_lsl_offset"]
+__all__ = ["BrainFlowSource", "unix_to_lsl_offset", "board_id", "open_board"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,80 @@ def _brainflow():
                 files._neurodec = True
                 mod.files = files
     return board_shim
+
+
+#: short names of the boards that work without hardware
+BOARD_ALIASES = {"synthetic": "SYNTHETIC_BOARD", "playback": "PLAYBACK_FILE_BOARD"}
+
+
+def board_id(board: str | int) -> int:
+    """The ``BoardIds`` value of a board given as ``synthetic``, ``playback``, a ``BoardIds``
+    name (``cyton_board``, case-insensitive, ``_board`` optional) or its number.
+
+    Raises
+    ------
+    InvalidInputError
+        No BrainFlow board has that name or number.
+    """
+    bs = _brainflow()
+    ids = {b.name: b.value for b in bs.BoardIds}
+    text = str(board).strip()
+    try:
+        number = int(text)
+    except ValueError:
+        key = BOARD_ALIASES.get(text.lower(), text.upper())
+        for name in (key, f"{key}_BOARD"):
+            if name in ids:
+                return int(ids[name])
+    else:
+        if number in ids.values():
+            return number
+    raise InvalidInputError(
+        f"unknown BrainFlow board {board!r}; give synthetic, playback (with a file), a BoardIds name "
+        f"such as cyton_board or its number ({min(ids.values())}..{max(ids.values())})"
+    )
+
+
+def open_board(
+    board: str | int,
+    *,
+    file: str | None = None,
+    master: str | int | None = None,
+    serial_port: str | None = None,
+    data_timeout: float = 5.0,
+) -> BrainFlowSource:
+    """A :class:`BrainFlowSource` for a board named as :func:`board_id` takes.
+
+    Parameters
+    ----------
+    board : str | int
+    file : str | None
+        The recording a ``playback`` board plays (BrainFlow's CSV, ``DataFilter.write_file``).
+    master : str | int | None
+        The board the playback file was recorded with (default: ``synthetic``).
+    serial_port : str | None
+        Serial port of a wired board (``/dev/ttyUSB0``, ``COM3``).
+    data_timeout : float
+        Seconds without samples after which the board counts as lost.
+    """
+    from pathlib import Path
+
+    bs = _brainflow()
+    bid = board_id(board)
+    params = bs.BrainFlowInputParams()
+    playback = bid == bs.BoardIds.PLAYBACK_FILE_BOARD.value
+    if playback:
+        if not file:
+            raise InvalidInputError("the playback board needs the recording to play: give its file")
+        if not Path(file).is_file():
+            raise DataNotFoundError(f"no BrainFlow recording at {file}")
+        params.file = str(file)
+        params.master_board = board_id("synthetic" if master is None else master)
+    elif file or master is not None:
+        raise InvalidInputError("a file and its master board are for the playback board only")
+    if serial_port:
+        params.serial_port = str(serial_port)
+    return BrainFlowSource(bid, params, data_timeout=data_timeout)
 
 
 def unix_to_lsl_offset(n: int = 5) -> float:
@@ -137,8 +215,18 @@ class BrainFlowSource:
         if self._board is None:
             raise InvalidInputError("this BrainFlowSource was closed; create a new one")
         if not self._started:
-            self._board.prepare_session()
-            self._board.start_stream(self._buffer)
+            from brainflow.exit_codes import BrainFlowError
+
+            try:
+                self._board.prepare_session()
+                self._board.start_stream(self._buffer)
+            except BrainFlowError as exc:
+                if self._board.is_prepared():
+                    self._board.release_session()
+                raise DataNotFoundError(
+                    f"could not open BrainFlow board {self.name} ({exc}); check that it is on and "
+                    "connected, and its connection options (serial port, address, file)"
+                ) from None
             self._started = True
             self._last_data = time.monotonic()
         return self

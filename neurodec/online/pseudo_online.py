@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,15 +42,23 @@ import pandas as pd
 from neurodec.errors import InvalidInputError
 
 __all__ = [
+    "ONLINE_METRICS",
+    "RunSignal",
+    "check_paradigm",
+    "run_signal",
+    "check_signal",
+    "replay_run",
     "replay_array",
     "match_trials",
     "score_decisions",
     "pseudo_online_scores",
-    "store_rows",
     "plot_pseudo_online",
 ]
 
 log = logging.getLogger(__name__)
+
+#: metrics a run's decisions can be scored with
+ONLINE_METRICS = ("roc_auc", "accuracy", "balanced_accuracy")
 
 
 def replay_array(decoder: Any, data: np.ndarray, chunk_size: int = 16) -> list:
@@ -101,21 +110,52 @@ def score_decisions(metric: str, y: np.ndarray, decisions: Sequence[Any], classe
     raise InvalidInputError(f"pseudo-online scores roc_auc, accuracy or balanced_accuracy, not {metric!r}")
 
 
-def _folds(meta: pd.DataFrame) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
-    """(session, run, train mask, test mask): leave one run out within its session,
-    across sessions when the session has a single run."""
-    out = []
-    for (session, run), _ in meta.groupby(["session", "run"], sort=True):
-        test = ((meta["session"] == session) & (meta["run"] == run)).to_numpy()
-        same = (meta["session"] == session).to_numpy()
-        train = same & ~test if (same & ~test).any() else ~same
-        if train.any():
-            out.append((str(session), str(run), train, test))
-    return out
+@dataclass(frozen=True)
+class RunSignal:
+    """The continuous signal of one run and where its trials end.
+
+    Attributes
+    ----------
+    data : ndarray, shape (n_channels, n_times)
+        The paradigm's channels, in volts (as the file holds them).
+    trial_ends : ndarray of int
+        Sample (into ``data``) just after the end of each trial's offline epoch.
+    labels : ndarray
+        Each trial's label.
+    ch_names : list of str
+    sfreq : float
+    n_times : int
+        Samples per epoch (the decoder's window).
+    """
+
+    data: np.ndarray
+    trial_ends: np.ndarray
+    labels: np.ndarray
+    ch_names: list
+    sfreq: float
+    n_times: int
 
 
-def _run_signal(raws: Mapping, session: str, run: str, spec: Any) -> tuple:
-    """Continuous picked data (volts), trial end samples, labels and names of one run."""
+def check_paradigm(paradigm: Any, dataset: Any) -> Any:
+    """The paradigm's epoching spec for ``dataset``, refusing what a stream cannot replay
+    (a resampled paradigm, a baseline, a filter bank)."""
+    if getattr(paradigm, "resample", None) is not None:
+        raise InvalidInputError("pseudo-online replays the recorded rate: use a paradigm without resample")
+    if not hasattr(paradigm, "epoching_spec"):
+        raise InvalidInputError(
+            f"pseudo-online needs a neurodec paradigm (LeftRightImagery...), got {type(paradigm).__name__}"
+        )
+    spec = paradigm.epoching_spec(dataset)
+    if spec.baseline is not None or spec.window_tmin != spec.tmin or spec.window_tmax != spec.tmax:
+        raise InvalidInputError("pseudo-online decodes plain windows: use a paradigm without baseline")
+    return spec
+
+
+def run_signal(raws: Mapping, session: str, run: str, spec: Any) -> RunSignal:
+    """The continuous picked signal (volts) of one run, with its trials' ends and labels.
+
+    ``raws``: one subject's ``{session: {run: Raw}}`` (``dataset.get_data``).
+    """
     from neurodec.paradigms import epoching
     from neurodec.paradigms.raw_to_epochs import find_run_events, pick_run_channels
 
@@ -129,14 +169,80 @@ def _run_signal(raws: Mapping, session: str, run: str, spec: Any) -> tuple:
     starts = epoching.epoch_starts(events[:, 0], window, sfreq, raw.first_samp)
     keep = epoching.keep_mask(starts, window.n_samples, data.shape[1])
     labels = epoching.labels_from_codes(events[keep, 2], spec.event_id)
-    return (
+    return RunSignal(
         data,
         starts[keep] + window.n_samples,
-        labels,
+        np.asarray(labels),
         [raw.ch_names[i] for i in picks],
         sfreq,
         window.n_samples,
     )
+
+
+def check_signal(signal: RunSignal, X: np.ndarray, where: str) -> None:
+    """Refuse a run whose windows would not match the paradigm's epochs ``X``."""
+    if signal.n_times != X.shape[-1] or len(signal.ch_names) != X.shape[1]:
+        raise InvalidInputError(
+            f"{where}: windows of {len(signal.ch_names)} x {signal.n_times} samples do not match the "
+            f"paradigm's epochs {X.shape[1:]}"
+        )
+
+
+def replay_run(
+    estimator: Any,
+    signal: RunSignal,
+    *,
+    fmin: float | None,
+    fmax: float | None,
+    scale: float,
+    step: float,
+    chunk_size: int,
+    metric: str,
+) -> dict:
+    """Replay one run through a :class:`StreamingDecoder` of the fitted ``estimator`` and
+    score its decisions against the run's trials.
+
+    Each trial is scored with the first decision whose window ends at or after the end
+    of its offline epoch; trials whose decision is flagged (the filter's start-up) count
+    as missing.
+
+    Returns
+    -------
+    dict
+        ``online`` (the score), ``n_online``, ``n_missing``, ``samples_file``,
+        ``samples_decoded``, ``dropped``, ``decisions``, ``flagged``, ``replay_time``
+        (seconds) and ``decode_ms`` (per decision).
+    """
+    from neurodec.online.decoder import StreamingDecoder
+
+    dec = StreamingDecoder(
+        estimator,
+        window=signal.n_times / signal.sfreq,
+        step=step,
+        sfreq=signal.sfreq,
+        ch_names=signal.ch_names,
+        fmin=fmin,
+        fmax=fmax,
+        scale=scale,
+    )
+    t0 = time.perf_counter()
+    decisions = replay_array(dec, signal.data, chunk_size)
+    elapsed = time.perf_counter() - t0
+    idx = match_trials(decisions, signal.trial_ends)
+    usable = np.array([i >= 0 and decisions[i].ok for i in idx], dtype=bool)
+    picked = [decisions[i] for i in idx[usable]]
+    return {
+        "online": score_decisions(metric, signal.labels[usable], picked, dec.classes_),
+        "n_online": int(usable.sum()),
+        "n_missing": int((~usable).sum()),
+        "samples_file": int(signal.data.shape[1]),
+        "samples_decoded": int(dec.n_accepted),
+        "dropped": int(dec.n_dropped),
+        "decisions": len(decisions),
+        "flagged": int(dec.n_flagged),
+        "replay_time": elapsed,
+        "decode_ms": 1e3 * elapsed / max(len(decisions), 1),
+    }
 
 
 def pseudo_online_scores(
@@ -150,6 +256,10 @@ def pseudo_online_scores(
     metric: str | None = None,
 ) -> pd.DataFrame:
     """Offline and pseudo-online scores of each pipeline, one row per held-out run.
+
+    The same protocol as :class:`neurodec.online.evaluation.PseudoOnlineEvaluation`
+    (``neurodec benchmark --evaluations pseudo-online``), which stores its folds in a
+    results store; this function returns the replay details of every run in memory.
 
     Parameters
     ----------
@@ -178,17 +288,13 @@ def pseudo_online_scores(
     from threadpoolctl import threadpool_limits
 
     from neurodec.evaluation.metrics import get_metric
-    from neurodec.online.decoder import StreamingDecoder
+    from neurodec.evaluation.splitters import LeaveOneRunOutSplitter
 
-    if metric not in (None, "roc_auc", "accuracy", "balanced_accuracy"):
+    if metric not in (None, *ONLINE_METRICS):
         raise InvalidInputError(
             f"pseudo-online scores roc_auc, accuracy or balanced_accuracy, not {metric!r}"
         )
-    if getattr(paradigm, "resample", None) is not None:
-        raise InvalidInputError("pseudo-online replays the recorded rate: use a paradigm without resample")
-    spec = paradigm.epoching_spec(dataset)
-    if spec.baseline is not None or spec.window_tmin != spec.tmin or spec.window_tmax != spec.tmax:
-        raise InvalidInputError("pseudo-online decodes plain windows: use a paradigm without baseline")
+    spec = check_paradigm(paradigm, dataset)
     subjects = list(subjects) if subjects else list(dataset.subject_list)
     factor = float(getattr(dataset, "unit_factor", 1e6))
     rows = []
@@ -198,37 +304,27 @@ def pseudo_online_scores(
         classes = np.unique(y)
         name = metric or ("roc_auc" if len(classes) == 2 else "accuracy")
         scorer = get_metric(name)
-        for session, run, train, test in _folds(meta):
-            if len(np.unique(y[test])) < 2 or len(np.unique(y[train])) < 2:
-                continue
-            data, trial_ends, labels, ch_names, sfreq, n_times = _run_signal(raws, session, run, spec)
-            if n_times != X.shape[-1] or len(ch_names) != X.shape[1]:
-                raise InvalidInputError(
-                    f"{dataset.code} subject {subject} run {run}: windows of {len(ch_names)} x {n_times} "
-                    f"samples do not match the paradigm's epochs {X.shape[1:]}"
-                )
+        for fold in LeaveOneRunOutSplitter().iter_folds(y, meta):
+            train, test, session = fold.train, fold.test, fold.session
+            run = str(meta["run"].iloc[test[0]])
+            signal = run_signal(raws, session, run, spec)
+            check_signal(signal, X, f"{dataset.code} subject {subject} run {run}")
             for pname, pipe in pipelines.items():
                 est = clone(pipe)
                 with threadpool_limits(limits=1):
                     est.fit(X[train], y[train])
                     offline = float(scorer(est, X[test], y[test]))
-                dec = StreamingDecoder(
+                out = replay_run(
                     est,
-                    window=n_times / sfreq,
-                    step=step,
-                    sfreq=sfreq,
-                    ch_names=ch_names,
+                    signal,
                     fmin=spec.fmin,
                     fmax=spec.fmax,
                     scale=factor,
+                    step=step,
+                    chunk_size=chunk_size,
+                    metric=name,
                 )
-                t0 = time.perf_counter()
-                decisions = replay_array(dec, data, chunk_size)
-                elapsed = time.perf_counter() - t0
-                idx = match_trials(decisions, trial_ends)
-                usable = np.array([i >= 0 and decisions[i].ok for i in idx], dtype=bool)
-                picked = [decisions[i] for i in idx[usable]]
-                online = score_decisions(name, labels[usable], picked, est.classes_)
+                out.pop("replay_time")
                 rows.append(
                     {
                         "dataset": dataset.code,
@@ -238,16 +334,9 @@ def pseudo_online_scores(
                         "pipeline": pname,
                         "metric": name,
                         "offline": offline,
-                        "online": online,
-                        "n_trials": int(test.sum()),
-                        "n_online": int(usable.sum()),
-                        "n_missing": int((~usable).sum()),
-                        "samples_file": int(data.shape[1]),
-                        "samples_decoded": int(dec.n_accepted),
-                        "dropped": int(dec.n_dropped),
-                        "decisions": len(decisions),
-                        "flagged": int(dec.n_flagged),
-                        "decode_ms": 1e3 * elapsed / max(len(decisions), 1),
+                        "online": out.pop("online"),
+                        "n_trials": len(test),
+                        **out,
                     }
                 )
                 log.info(
@@ -258,45 +347,11 @@ def pseudo_online_scores(
                     run,
                     pname,
                     offline,
-                    online,
-                    usable.sum(),
-                    len(usable),
+                    rows[-1]["online"],
+                    out["n_online"],
+                    len(test),
                 )
     return pd.DataFrame(rows)
-
-
-def store_rows(table: pd.DataFrame, pipelines: Mapping[str, Any], context: Mapping[str, Any]) -> list[dict]:
-    """Rows for :class:`~neurodec.evaluation.store.ResultsStore`: per held-out run, one
-    ``offline-run`` row (the offline score) and one ``pseudo-online`` row; the fold is
-    the run's rank in its session."""
-    from neurodec.evaluation.identity import content_hash, pipeline_key
-
-    ctx = content_hash(dict(context))
-    keys = {name: pipeline_key(name, est) for name, est in pipelines.items()}
-    folds = table.groupby(["dataset", "subject", "session", "pipeline"]).cumcount()
-    rows = []
-    for fold, r in zip(folds, table.itertuples(index=False)):
-        for evaluation, score, n_test in (
-            ("offline-run", r.offline, r.n_trials),
-            ("pseudo-online", r.online, r.n_online),
-        ):
-            rows.append(
-                {
-                    "dataset": r.dataset,
-                    "subject": int(r.subject),
-                    "session": str(r.session),
-                    "pipeline": r.pipeline,
-                    "pipeline_key": keys[r.pipeline],
-                    "evaluation": evaluation,
-                    "context": ctx,
-                    "fold": int(fold),
-                    "task": f"run-{r.run}",
-                    "metric": r.metric,
-                    "score": float(score),
-                    "n_test": int(n_test),
-                }
-            )
-    return rows
 
 
 def plot_pseudo_online(table: pd.DataFrame, path: Any) -> Any:

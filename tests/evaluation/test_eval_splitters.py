@@ -95,3 +95,29 @@ def test_splitters_reject_bad_metadata(metadata):
         list(CrossSubjectSplitter().split(None, y[:40], meta.iloc[:40]))
     with pytest.raises(InvalidInputError, match="n_calibration"):
         list(CalibratedCrossSubjectSplitter(n_calibration=0).split(None, y, meta))
+
+
+def test_leave_one_run_out_within_the_session_else_across_sessions():
+    import pandas as pd
+
+    from neurodec.evaluation import LeaveOneRunOutSplitter
+
+    meta = pd.DataFrame(
+        {
+            "subject": [1] * 10 + [2] * 4,
+            "session": ["0"] * 6 + ["1"] * 4 + ["0"] * 4,
+            "run": ["b", "b", "a", "a", "c", "c", "d", "d", "d", "d", "x", "x", "y", "y"],
+        }
+    )
+    y = np.array(["l", "r"] * 5 + ["l", "r", "l", "l"])
+    folds = list(LeaveOneRunOutSplitter().iter_folds(y, meta))
+    got = [(f.subject, f.session, f.fold, f.test.tolist(), f.train.tolist()) for f in folds]
+    assert got == [
+        (1, "0", 0, [0, 1], [2, 3, 4, 5]),  # runs in recording order, the others of the session train
+        (1, "0", 1, [2, 3], [0, 1, 4, 5]),
+        (1, "0", 2, [4, 5], [0, 1, 2, 3]),
+        (1, "1", 0, [6, 7, 8, 9], [0, 1, 2, 3, 4, 5]),  # a one-run session: the other sessions train
+        # subject 2: testing x trains on y (one class), testing y scores one class: both skipped
+    ]
+    with pytest.raises(InvalidInputError, match="'run' metadata column"):
+        next(LeaveOneRunOutSplitter().iter_folds(y, meta.drop(columns="run")))

@@ -283,3 +283,32 @@ def test_cli_replay_and_stream(recording, ts_lr, tmp_path, unique_name, capsys):
     assert codes.get("replay") == 0 and "done: 500 samples pushed" in out
     assert main(["stream", "--decoder", str(dec_path), "--name", f"{unique_name}-x", "--timeout", "0.5"]) == 2
     assert "no LSL signal stream with name" in capsys.readouterr().err
+
+
+@pytest.mark.lsl(timeout=60)
+def test_cli_reports_a_stream_that_disappears_mid_run_and_exits(
+    recording, replay_factory, ts_lr, tmp_path, capsys, monkeypatch
+):
+    from neurodec.online import save_decoder
+    from neurodec.online.source import StreamMonitor
+
+    path, _ = recording
+    dec_path = save_decoder(tmp_path / "d.ndec", ts_lr, {"fmin": 8, "fmax": 30}, CH, SFREQ, window=0.5)
+    rep = replay_factory(path, chunk_size=16, repeat=0, wait_for_consumer=10)  # endless
+    rep.start()
+    record = StreamMonitor.record
+    stopped = []
+
+    def record_then_unplug(self, *args, **kwargs):
+        record(self, *args, **kwargs)
+        if self.n_decisions == 3:  # the amplifier goes away mid-run
+            rep.stop()
+            stopped.append(time.monotonic())
+
+    monkeypatch.setattr(StreamMonitor, "record", record_then_unplug)
+    args = ["stream", "--decoder", str(dec_path), "--source-id", rep.source_id, "--step", "0.2"]
+    code = main([*args, "--data-timeout", "1", "--loopback-only"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "sent nothing for" in err and len(err.strip().splitlines()) == 1
+    assert "decisions 3 (flagged" in out  # the final status line, then the one error line
+    assert time.monotonic() - stopped[0] < 5.0  # reported after the data timeout, no hang

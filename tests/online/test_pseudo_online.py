@@ -40,7 +40,10 @@ class BurstDataset:
         return mne.io.RawArray(data, info, verbose=False)
 
     def get_data(self, subjects=None):
-        return {1: {"0": {"0": self._raw(1), "1": self._raw(2)}}}
+        return {
+            s: {"0": {"0": self._raw(2 * s - 1), "1": self._raw(2 * s)}}
+            for s in subjects or self.subject_list
+        }
 
 
 def test_match_trials_takes_the_first_window_ending_at_or_after_the_trial():
@@ -92,7 +95,153 @@ def test_cli_writes_the_table_the_plot_and_store_rows(monkeypatch, tmp_path, cap
         rows = store.to_frame()
     finally:
         store.close()
-    assert sorted(rows["evaluation"].unique()) == ["offline-run", "pseudo-online"]
-    online = rows[rows.evaluation == "pseudo-online"].sort_values("fold")["score"].to_numpy()
-    np.testing.assert_allclose(online, table["online"].to_numpy())
+    assert set(rows["evaluation"]) == {"PseudoOnline"}
+    assert sorted(rows["pipeline"].unique()) == ["TS+LR", "TS+LR (offline)"]
+    online = rows[rows.pipeline == "TS+LR"].sort_values("fold")["score"].to_numpy()
+    np.testing.assert_allclose(online, table.sort_values("fold")["online"].to_numpy())
+    assert (out / "results.csv").exists() and (out / "scores.png").exists()  # as any benchmark
     assert main([*args, "--results", str(out), "--metric", "log_loss"]) == 2
+    assert (
+        "pseudo-online scores roc_auc, accuracy, balanced_accuracy, not 'log_loss'" in capsys.readouterr().err
+    )
+
+
+def _ts_lr():
+    from neurodec.config import pipelines_dir
+    from neurodec.evaluation.pipelines import load_pipelines
+
+    return load_pipelines(pipelines_dir() / "ts_lr.yml")
+
+
+def _assert_same_runs(rows, expected):
+    """Pseudo-online store rows of TS+LR hold ``expected``: {(subject, session, fold): (online, offline)}."""
+    online = rows[rows.pipeline == "TS+LR"].set_index(["subject", "session", "fold"])["score"]
+    offline = rows[rows.pipeline == "TS+LR (offline)"].set_index(["subject", "session", "fold"])["score"]
+    assert sorted(online.index) == sorted(offline.index) == sorted(expected)
+    got = [(online[k], offline[k]) for k in sorted(expected)]
+    np.testing.assert_allclose(got, [expected[k] for k in sorted(expected)], rtol=0, atol=1e-12)
+
+
+def test_engine_protocol_equals_the_function_and_resumes_after_a_kill(monkeypatch, tmp_path):
+    import neurodec.online.evaluation as ev
+    from neurodec.evaluation.store import ResultsStore
+    from neurodec.paradigms import LeftRightImagery
+
+    par = LeftRightImagery(cache=False)
+    ref = pseudo_online_scores(_ts_lr(), BurstDataset(), par, step=0.25, chunk_size=64)
+    calls = []
+    real = ev._score_fold
+
+    def killed_after_one(*args):
+        if calls:
+            raise KeyboardInterrupt  # the run is killed during its second fold
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(ev, "_score_fold", killed_after_one)
+    options = dict(results=tmp_path, step=0.25, chunk_size=64, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        ev.PseudoOnlineEvaluation(par, [BurstDataset()], **options).process_folds(_ts_lr())
+    store = ResultsStore(tmp_path)
+    assert len(store.to_frame()) == 2  # the first fold's online and offline rows
+    store.close()
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    calls.clear()
+    monkeypatch.setattr(ev, "_score_fold", counted)
+    rows = ev.PseudoOnlineEvaluation(par, [BurstDataset()], **options).process_folds(_ts_lr())
+    assert len(calls) == 1  # only the fold that was lost
+    assert set(rows["evaluation"]) == {"PseudoOnline"} and len(rows) == 4
+    expected = {(1, "0", int(r.run)): (r.online, r.offline) for r in ref.itertuples()}
+    _assert_same_runs(rows, expected)
+    calls.clear()
+    again = ev.PseudoOnlineEvaluation(par, [BurstDataset()], **options).process_folds(_ts_lr())
+    assert calls == [] and len(again) == 4  # everything stored: nothing recomputed
+    # another step is another run context: computed anew, kept apart
+    ev.PseudoOnlineEvaluation(par, [BurstDataset()], **{**options, "step": 0.5}).process_folds(_ts_lr())
+    assert len(calls) == 2
+
+
+def test_engine_runs_the_subjects_folds_as_parallel_tasks(tmp_path):
+    from neurodec.online.evaluation import PseudoOnlineEvaluation
+    from neurodec.paradigms import LeftRightImagery
+
+    ds = BurstDataset()
+    ds.subject_list = [1, 2]
+    par = LeftRightImagery(cache=False)
+    ref = pseudo_online_scores(_ts_lr(), ds, par, step=0.5, chunk_size=128)
+    ev = PseudoOnlineEvaluation(
+        par, [ds], results=tmp_path, step=0.5, chunk_size=128, n_jobs=2, backend="threading", progress=False
+    )
+    rows = ev.process_folds(_ts_lr())
+    assert len(rows) == 8 and set(rows["subject"]) == {1, 2}
+    _assert_same_runs(rows, {(r.subject, "0", int(r.run)): (r.online, r.offline) for r in ref.itertuples()})
+    assert (rows["n_train"] == 16).all() and (rows["n_channels"] == 3).all()
+
+
+def test_pseudo_online_rejects_what_a_stream_cannot_score(tmp_path):
+    from neurodec.errors import InvalidInputError
+    from neurodec.online.evaluation import PseudoOnlineEvaluation
+    from neurodec.paradigms import LeftRightImagery
+
+    par = LeftRightImagery(cache=False)
+    with pytest.raises(InvalidInputError, match="not 'kappa'"):
+        PseudoOnlineEvaluation(par, [BurstDataset()], metric="kappa")
+    with pytest.raises(InvalidInputError, match="without resample"):
+        PseudoOnlineEvaluation(LeftRightImagery(resample=64), [BurstDataset()])
+    with pytest.raises(InvalidInputError, match="step must be"):
+        PseudoOnlineEvaluation(par, [BurstDataset()], step=0)
+
+
+def test_benchmark_cli_runs_pseudo_online_and_results_report_it(monkeypatch, tmp_path, capsys, cache_dir):
+    import pandas as pd
+
+    import neurodec.evaluation.benchmark as bench
+    from neurodec.cli import main
+    from neurodec.config import pipelines_dir
+
+    monkeypatch.setattr(
+        bench, "load_datasets", lambda names, data_root=None, subjects=None, **kw: [BurstDataset()]
+    )
+    out = tmp_path / "res"
+    args = ["benchmark", "--pipelines", str(pipelines_dir() / "ts_lr.yml"), "--datasets", "Burst"]
+    args += ["--evaluations", "within-session", "PseudoOnline", "--results", str(out)]
+    assert main([*args, "--online-step", "0.25"]) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "PseudoOnline" in printed and "TS+LR (offline)" in printed and "WithinSession" in printed
+    assert main(["results", str(out), "show"]) == 0
+    shown = capsys.readouterr().out
+    line = [ln for ln in shown.splitlines() if "PseudoOnline" in ln and "(offline)" in ln]
+    assert len(line) == 1 and "roc_auc" in line[0]
+    assert main(["results", str(out), "compare"]) == 0
+    assert "TS+LR (offline)" in capsys.readouterr().out  # online vs offline, paired per subject
+    assert main(["results", str(out), "export-moabb", str(tmp_path / "moabb.csv")]) == 0
+    moabb = pd.read_csv(tmp_path / "moabb.csv")
+    assert set(moabb["evaluation"]) == {"WithinSession", "PseudoOnline"}
+    assert main(["results", str(out), "export-moabb", str(tmp_path / "h5")]) == 0
+    assert (tmp_path / "h5/results/LeftRightImagery/PseudoOnlineEvaluation/results_.hdf5").is_file()
+    assert main([*args, "--metric", "kappa"]) == 2
+    assert "pseudo-online scores roc_auc, accuracy, balanced_accuracy, not 'kappa'" in capsys.readouterr().err
+
+
+@pytest.mark.data
+def test_engine_equals_the_function_on_physionet(data_root, tmp_path, cache_dir):
+    from neurodec.datasets import get_dataset
+    from neurodec.online.evaluation import PseudoOnlineEvaluation
+    from neurodec.paradigms import LeftRightImagery
+
+    ds = get_dataset("PhysionetMI", data_root=data_root)
+    ds.subject_list = [1]
+    par = LeftRightImagery(channels=["C3", "Cz", "C4", "FC3", "FC4", "CP3", "CP4", "Pz"])
+    # large chunks: many windows per estimator call, so the test takes seconds
+    ref = pseudo_online_scores(_ts_lr(), ds, par, step=0.5, chunk_size=400)
+    assert len(ref) == 3 and (ref["samples_decoded"] == ref["samples_file"]).all()
+    ev = PseudoOnlineEvaluation(par, [ds], results=tmp_path, progress=False, step=0.5, chunk_size=400)
+    rows = ev.process_folds(_ts_lr())
+    runs = sorted(ref["run"].unique(), key=lambda r: list(ref["run"]).index(r))
+    expected = {(1, r.session, runs.index(r.run)): (r.online, r.offline) for r in ref.itertuples()}
+    _assert_same_runs(rows, expected)
+    assert rows["data_version"].str.startswith(f"{ds.code}:").all()
