@@ -126,3 +126,31 @@ def test_luna_fills_missing_positions_from_the_montage_or_says_what_to_do():
         LUNAClassifier(**_SMALL).fit(bare.get_data(), y)
     with pytest.raises(InvalidInputError, match="info has 4 channels but X has 3"):
         LUNAClassifier(**_SMALL).fit(bare.get_data()[:, :3], y, info=bare.info)
+
+
+def test_luna_file_runs_through_neurodec_benchmark(tiny_dataset, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("braindecode")
+    import pandas as pd
+
+    import neurodec.evaluation.benchmark as bench
+    from neurodec.cli import main
+
+    monkeypatch.setattr(
+        bench, "load_datasets", lambda names, data_root=None, subjects=None, **kw: [tiny_dataset]
+    )
+    text = (pipelines_dir() / "luna.yml").read_text()
+    for old, new in [
+        ("max_epochs: 20", "max_epochs: 1"),
+        ("depth: 8", "depth: 1"),
+        ("embed_dim: 64", "embed_dim: 16"),
+    ]:
+        assert old in text
+        text = text.replace(old, new)
+    pipes = tmp_path / "pipes"
+    pipes.mkdir()
+    (pipes / "luna.yml").write_text(text + "      patch_size: 32\n")
+    out = tmp_path / "res"
+    args = ["benchmark", "--pipelines", str(pipes), "--datasets", "Fake", "--evaluations", "cross-subject"]
+    assert main([*args, "--results", str(out), "--no-plots"]) == 0, capsys.readouterr().err
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 2 and (df.pipeline == "LUNA").all() and df.score.between(0, 1).all()
