@@ -224,18 +224,20 @@ def _fold_times(df):
     return per_fold.fit.mean(), per_fold.pred.mean()
 
 
-def write(path, args, rows, notes, epochs, elapsed):
+def write(path, args, rows, notes, epochs, elapsed, load=None):
     import pandas as pd
 
     df = pd.DataFrame(rows)
+    if not (len(df) and df.pipeline.isin(FM_ROWS).any()):
+        epochs = {k: v for k, v in epochs.items() if k != "FM"}
     names = list(dict.fromkeys(df.pipeline)) if len(df) else []
     fractions = sorted(df[df.protocol == "fixed"].fraction.unique()) if len(df) else []
     lines = [
         "# Cross-subject left/right imagery on PhysionetMI: Riemannian, braindecode and foundation-model rows",
         "",
         f"- Command: `{args.command}`",
-        f"- Machine: {_machine()}; torch threads: {args.threads}; the 2 cores were shared with other "
-        "jobs (load 4-6), so the seconds are noisy and high",
+        f"- Machine: {_machine()}; torch threads: {args.threads}; the cores were shared with other "
+        f"jobs (load average {load or 'not recorded'}), so the seconds are noisy and high",
         f"- Versions: {_versions()}",
         "- Data: PhysionetMI runs 4, 8, 12 (imagined left/right fist), 64 EEG channels, 160 Hz, "
         "LeftRightImagery(fmin=8, fmax=35): 0-3 s, 481 samples, µV; 45 trials per subject",
@@ -244,7 +246,9 @@ def write(path, args, rows, notes, epochs, elapsed):
         "no validation split, seeded (TorchSeed / random_state 42). **All deep models are trained from "
         "scratch on a CPU budget**: braindecode ships no pretrained weights (the model hub is unreachable "
         "here) and a few epochs on one shared core are far from their published training (hundreds of "
-        "epochs on a GPU); their rows are a cost-bounded reference, not their best.",
+        "epochs on a GPU); their rows are a cost-bounded reference, not their best. braindecode's "
+        "EEGClassifier drops the last incomplete batch (its default): at 10 % labels (60 trials) each "
+        "EEGNet/ShallowFBCSPNet epoch sees 32 of them.",
         f"- Whole run: {elapsed / 60:.1f} min wall",
     ]
     for note in notes:
@@ -302,8 +306,20 @@ def write(path, args, rows, notes, epochs, elapsed):
             "",
             f"`neurodec.evaluation.CrossSubjectEvaluation(LeftRightImagery(fmin=8, fmax=35), [PhysionetMI], "
             f"n_splits={args.cv_splits or None})`: {n_folds} folds, each trained on the other "
-            f"subjects' trials and scored per test subject ({args.cv_splits and 'a reduced setting: leave one subject out would be 20 fits per row, too many for the 2 shared cores' or 'MOABB default'}). "
-            "Seconds per fold: fit, and predict over the fold's test subjects.",
+            f"subjects' trials and scored per test subject. "
+            + (
+                "A reduced setting for the 2 shared cores: leave one subject out (MOABB's default) would "
+                f"be {len(args.cv_subjects)} fits per row. "
+                if args.cv_splits
+                else ""
+            )
+            + "Seconds per fold: fit, and predict over the fold's test subjects.",
+            "",
+            "Folds' test subjects: "
+            + "; ".join(
+                f"{int(fold)}: {sorted(set(cv[cv.fold == fold].subject.astype(int)))}"
+                for fold in sorted(cv.fold.unique())
+            ),
             "",
             "| pipeline | ROC-AUC mean ± std over subjects | subjects | fit s / fold | predict s / fold |",
             "| --- | ---: | ---: | ---: | ---: |",
@@ -328,7 +344,27 @@ def write(path, args, rows, notes, epochs, elapsed):
         "- The deep rows are bounded by the CPU budget (epochs above); with more epochs (a GPU) they "
         "are expected to rise, the Riemannian rows are not.",
     ]
+    full = fixed[fixed.fraction == 1.0] if len(fixed) else fixed
+    for label, part in (("Fixed split, 100 % labels", full), ("Engine cross-subject", cv)):
+        if not len(part):
+            continue
+        means = part.groupby("pipeline", sort=False).score.mean()
+        deep = {n: m for n, m in means.items() if n in DEEP_ROWS}
+        riem = {n: m for n, m in means.items() if n not in DEEP_ROWS}
+        if deep and riem:
+            lines.append(
+                f"- {label}: deep rows "
+                + ", ".join(f"{n} {m:.3f}" for n, m in deep.items())
+                + " (chance 0.5) vs "
+                + ", ".join(f"{n} {m:.3f}" for n, m in riem.items())
+                + "."
+            )
     path.write_text("\n".join(lines) + "\n")
+
+
+def _load_average() -> str:
+    """The 1/5/15-min load averages at the end of the run."""
+    return "/".join(f"{x:.1f}" for x in os.getloadavg()) + " (1/5/15 min, at the end of the run)"
 
 
 def _skip_note(skipped, budget_min):
@@ -401,7 +437,7 @@ def main(argv=None):
     if args.from_rows:
         saved = json.loads(Path(args.from_rows).read_text())
         args.command = saved["command"]
-        write(out, args, saved["rows"], saved["notes"], saved["epochs"], saved["elapsed"])
+        write(out, args, saved["rows"], saved["notes"], saved["epochs"], saved["elapsed"], saved.get("load"))
         return
     unknown = set(args.rows) - {*PIPELINE_ROWS, *FM_ROWS}
     if unknown:
@@ -437,6 +473,7 @@ def main(argv=None):
                         notes=notes + _skip_note(skipped, args.budget_min),
                         epochs=shown,
                         elapsed=time.perf_counter() - t_start,
+                        load=_load_average(),
                     )
                 )
             )
@@ -461,7 +498,13 @@ def main(argv=None):
                 )
             save()
     write(
-        out, args, results, notes + _skip_note(skipped, args.budget_min), shown, time.perf_counter() - t_start
+        out,
+        args,
+        results,
+        notes + _skip_note(skipped, args.budget_min),
+        shown,
+        time.perf_counter() - t_start,
+        _load_average(),
     )
     log.info("wrote %s", out)
 
