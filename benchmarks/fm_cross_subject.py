@@ -112,7 +112,10 @@ def build_rows(names, epochs, args, info):
             )
             settings = {
                 "FM pretrained+fine-tuned": dict(checkpoint=args.fm_checkpoint),
-                "FM from scratch": dict(checkpoint=None),
+                # the same architecture, untrained; with --fm-tokenizer, on the same token grid
+                "FM from scratch": dict(
+                    checkpoint=None, **({"tokenizer": args.fm_tokenizer} if args.fm_tokenizer else {})
+                ),
                 "FM frozen probe": dict(checkpoint=args.fm_checkpoint, freeze_backbone=True),
             }
             for name in wanted:
@@ -404,7 +407,8 @@ def main(argv=None):
     parser.add_argument("--no-cv", action="store_true", help="only the fixed split")
     parser.add_argument("--no-fixed", action="store_true", help="only the engine's cross-subject folds")
     parser.add_argument("--fm-checkpoint", default=None, help="pretrained foundation-model checkpoint")
-    parser.add_argument("--fm-size", default="tiny")
+    parser.add_argument("--fm-size", default="tiny", help="size of the from-scratch row (the checkpoint's)")
+    parser.add_argument("--fm-tokenizer", default=None, help="tokenizer checkpoint of the from-scratch row")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--budget-min",

@@ -154,3 +154,20 @@ def test_luna_file_runs_through_neurodec_benchmark(tiny_dataset, tmp_path, monke
     assert main([*args, "--results", str(out), "--no-plots"]) == 0, capsys.readouterr().err
     df = pd.read_csv(out / "results.csv")
     assert len(df) == 2 and (df.pipeline == "LUNA").all() and df.score.between(0, 1).all()
+
+
+def test_luna_clones_and_pickles():
+    pytest.importorskip("braindecode")
+    import pickle
+
+    from sklearn.base import clone
+
+    from neurodec.deep import LUNAClassifier
+
+    epochs, y = _epochs()
+    clf = LUNAClassifier(random_state=1, **_SMALL)
+    assert clone(clf).get_params() == clf.get_params()
+    clf.fit(epochs, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(again.predict_proba(epochs), clf.predict_proba(epochs), rtol=1e-6)
+    assert list(again.classes_) == ["a", "b"]
