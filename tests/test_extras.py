@@ -32,7 +32,7 @@ BLOCKER = textwrap.dedent(
     """
 )
 #: subpackages that are themselves the optional layers (they need their extra)
-OPTIONAL_LAYERS = ("neurodec.models", "neurodec.online")
+OPTIONAL_LAYERS = ("neurodec.models", "neurodec.deep", "neurodec.online")
 
 
 def _run(code: str, *, cwd: Path, blocked=tuple(EXTRA_OF_MODULE)) -> subprocess.CompletedProcess:
@@ -112,6 +112,24 @@ def test_deep_pipeline_without_torch_is_one_line_naming_the_extra(tmp_path):
         f"""
         from neurodec.cli import main
         sys.exit(main(["benchmark", "--pipelines", {str(yml)!r}, "--datasets", "PhysionetMI",
+                       "--subjects", "1", "--results", {str(tmp_path / "res")!r}]))
+        """,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "pip install 'neurodec[deep]'" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("name", ["eegnet.yml", "shallow_fbcsp_net.yml", "luna.yml"])
+def test_bundled_deep_pipelines_without_torch_are_one_line_naming_the_extra(name, tmp_path):
+    pipes = tmp_path / "pipes"
+    pipes.mkdir()
+    shutil.copy(pipelines_dir() / name, pipes / name)
+    proc = _run(
+        f"""
+        from neurodec.cli import main
+        sys.exit(main(["benchmark", "--pipelines", {str(pipes)!r}, "--datasets", "PhysionetMI",
                        "--subjects", "1", "--results", {str(tmp_path / "res")!r}]))
         """,
         cwd=tmp_path,

@@ -25,6 +25,7 @@ __all__ = [
     "dataset_identity",
     "data_versions",
     "clear_memory_cache",
+    "epochs_info",
 ]
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,41 @@ _MEMORY: dict[tuple, EpochData] = {}
 def clear_memory_cache() -> None:
     """Forget the epochs held in memory."""
     _MEMORY.clear()
+    _INFOS.clear()
+
+
+#: (paradigm description, dataset identity) -> the mne.Info of the paradigm's epochs
+_INFOS: dict[tuple[str, str], Any] = {}
+
+
+def epochs_info(paradigm: Any, dataset: Any, subject: int) -> Any:
+    """The ``mne.Info`` of ``paradigm``'s epochs of ``dataset`` (channels as in ``X``).
+
+    Read once per (paradigm, dataset) from one subject's epochs
+    (``paradigm.get_data(..., return_epochs=True)``) and kept in memory: the channels,
+    their positions and the sampling rate are the same for every subject of an array
+    the engine evaluates (one ``X`` holds them all). Steps with ``requires_info = True``
+    get it at fit (:mod:`neurodec.evaluation.engine`).
+
+    Raises
+    ------
+    InvalidInputError
+        The paradigm cannot return epochs (filter banks: one band per last axis).
+    """
+    key = (paradigm_description(paradigm), dataset_identity(dataset))
+    if key not in _INFOS:
+        try:
+            epochs = paradigm.get_data(dataset=dataset, subjects=[int(subject)], return_epochs=True)[0]
+        except NeurodecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised with context
+            raise InvalidDataError(
+                f"could not read the channel info of {dataset.code} subject {subject} with "
+                f"{type(paradigm).__name__}: {type(exc).__name__}: {exc}"
+            ) from exc
+        _INFOS.clear()
+        _INFOS[key] = epochs.info
+    return _INFOS[key]
 
 
 def load_epochs(paradigm: Any, dataset: Any, subjects: Sequence[int]) -> EpochData:

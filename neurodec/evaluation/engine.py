@@ -24,7 +24,10 @@ on the training fold, scored with a scikit-learn scorer on the test fold (per
 test session for cross-subject). Steps with ``requires_domains = True`` get the
 per-trial domain ids (``"subject/session"``) at fit as ``<step>__domains``, and
 at prediction time each test domain is predicted on its own, so every domain is
-re-centred with its own statistics and no test label is used.
+re-centred with its own statistics and no test label is used. Steps with
+``requires_info = True`` (sensor-aware models, e.g. :class:`neurodec.deep.LUNAClassifier`)
+get the epochs' ``mne.Info`` at fit as ``<step>__info``: the arrays carry no channel
+names or positions (:func:`neurodec.evaluation.data.epochs_info`).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from neurodec.evaluation.backends import parallel_backend
-from neurodec.evaluation.data import data_versions, load_epochs, paradigm_description
+from neurodec.evaluation.data import data_versions, epochs_info, load_epochs, paradigm_description
 from neurodec.evaluation.features import split_stateless_head
 from neurodec.evaluation.identity import content_hash, pipeline_key, run_context
 from neurodec.evaluation.metrics import default_metric_name, get_metric
@@ -59,6 +62,7 @@ from neurodec.evaluation.store import ResultsStore
 __all__ = [
     "run_protocol",
     "domain_steps",
+    "info_steps",
     "DomainwisePredictor",
     "plan_shared_prefixes",
     "task_id",
@@ -77,6 +81,20 @@ def domain_steps(estimator: Any) -> list[str | None]:
     if isinstance(estimator, Pipeline):
         return [n for n, s in estimator.steps if getattr(s, "requires_domains", False)]
     return [None] if getattr(estimator, "requires_domains", False) else []
+
+
+def info_steps(estimator: Any) -> list[str | None]:
+    """Names of the steps that take the epochs' ``info`` at fit (``None``: the
+    estimator itself does): those with class attribute ``requires_info = True``."""
+    if isinstance(estimator, GridSearchCV):
+        return info_steps(estimator.estimator)
+    if isinstance(estimator, Pipeline):
+        return [n for n, s in estimator.steps if getattr(s, "requires_info", False)]
+    return [None] if getattr(estimator, "requires_info", False) else []
+
+
+def _info_fit_params(names: list[str | None], info: Any) -> dict:
+    return {("info" if n is None else f"{n}__info"): info for n in names}
 
 
 def _domain_fit_params(names: list[str | None], domains: np.ndarray) -> dict:
@@ -145,12 +163,14 @@ def _fit_and_score_shared(
     groups: list[tuple[np.ndarray, int, str]],
     metric: str,
     random_state: int | None,
+    info: Any = None,
 ) -> dict[str, list[dict]]:
     """Fit a shared fitted ``prefix`` once on ``train``, then each member's tail.
 
     The prefix is fitted and applied exactly as a Pipeline would (``fit_transform``
     on the training fold, ``transform`` on the test fold), so each member scores as
-    the whole pipeline would. Returns the rows of each member, by name.
+    the whole pipeline would. ``info`` (the epochs' ``mne.Info``) goes to the steps
+    with ``requires_info``. Returns the rows of each member, by name.
     """
     le = LabelEncoder().fit(y[train])
     y_train = le.transform(y[train])
@@ -176,6 +196,7 @@ def _fit_and_score_shared(
             model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
         names = domain_steps(model)
         fit_params = _domain_fit_params(names, domains[train]) if names else {}
+        fit_params.update(_info_fit_params(info_steps(model), info))
         t0 = perf_counter()
         model.fit(X_train, y_train, **fit_params)
         fit_time = prefix_fit + perf_counter() - t0
@@ -423,7 +444,7 @@ def _run_dataset(
         tuned = {p.split("__")[0] for p in (grid or {})}
         head, rest, head_key = split_stateless_head(est, tuned=tuned)
         heads[name] = (head, head_key)
-        if grid or domain_steps(rest):
+        if grid or domain_steps(rest) or info_steps(rest):
             alone[name] = rest
         else:
             eligible[name] = (head_key, rest)
@@ -446,6 +467,8 @@ def _run_dataset(
     if not tasks:
         return
     n_fits = sum(len(t[1]) for t in tasks)
+    needs_info = any(info_steps(est) for _, tails, _ in tasks for est in tails.values())
+    info = epochs_info(paradigm, dataset, subjects[0]) if needs_info else None
 
     t0 = perf_counter()
     feats: dict[str, np.ndarray] = {}
@@ -483,6 +506,7 @@ def _run_dataset(
                 _score_groups(fold, meta),
                 metric_name,
                 random_state,
+                info,
             )
             for prefix, tails, fold in tasks
         )

@@ -42,6 +42,8 @@ def describe(obj: Any) -> Any:
         return {str(k): describe(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):
         return [describe(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):  # in a stable order (skorch keeps a set of its kwargs)
+        return sorted((describe(v) for v in obj), key=lambda d: json.dumps(d, sort_keys=True, default=str))
     if isinstance(obj, np.ndarray):
         return {
             "ndarray": hashlib.sha256(np.ascontiguousarray(obj).tobytes()).hexdigest()[:16],

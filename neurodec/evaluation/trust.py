@@ -26,7 +26,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-from neurodec.errors import ConfigError, InvalidInputError
+from neurodec.errors import ConfigError, InvalidInputError, MissingExtraError
 from neurodec.extras import missing_extra_error
 
 __all__ = ["ALLOWED_MODULES", "ROLE_MODULES", "check_trust_names", "check_entry", "import_class"]
@@ -158,6 +158,8 @@ def import_class(module: str, name: str, trusted: Iterable[str], where: str, rol
     check_entry(module, name, trusted, where, role)
     try:
         mod = importlib.import_module(module)
+    except MissingExtraError as exc:  # a neurodec layer that needs an extra (neurodec.deep)
+        raise MissingExtraError(f"{where}: {exc}") from exc
     except ImportError as exc:
         missing = missing_extra_error(exc, where)
         if missing is not None:  # an optional package (torch for braindecode): name its extra
