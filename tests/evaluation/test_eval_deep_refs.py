@@ -13,6 +13,7 @@ from neurodec.config import pipelines_dir
 from neurodec.evaluation import CrossSubjectEvaluation
 from neurodec.evaluation.identity import describe
 from neurodec.evaluation.pipelines import load_pipelines
+from neurodec.sensors.montage import load_montage
 
 DEEP_FILES = {"EEGNet": "eegnet.yml", "ShallowFBCSPNet": "shallow_fbcsp_net.yml", "LUNA": "luna.yml"}
 
@@ -87,7 +88,7 @@ def _epochs(n=12, names=("C3", "Cz", "C4", "Pz"), positions=True, seed=0):
     rng = np.random.default_rng(seed)
     info = mne.create_info(list(names), 128.0, "eeg")
     if positions:
-        info.set_montage("standard_1005")
+        info.set_montage(load_montage("standard_1005"))
     X = rng.standard_normal((n, len(names), 256)) * 1e-5
     return mne.EpochsArray(X, info, verbose=False), np.array(["a", "b"] * (n // 2))
 
