@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import neurodec.models._torch  # noqa: F401  (raises without torch, before anything imports it)
 from neurodec.models.backbone import FoundationModel
+from neurodec.models.classifier import FoundationClassifier
 from neurodec.models.config import MODEL_SIZES, SIZES, ModelConfig, TokenizerConfig
 from neurodec.models.losses import pearson, tokenizer_loss
 from neurodec.models.rvq import ResidualVQ, VectorQuantizer
@@ -48,4 +49,5 @@ __all__ = [
     "ModelConfig",
     "MODEL_SIZES",
     "FoundationModel",
+    "FoundationClassifier",
 ]
