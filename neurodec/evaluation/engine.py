@@ -24,7 +24,10 @@ on the training fold, scored with a scikit-learn scorer on the test fold (per
 test session for cross-subject). Steps with ``requires_domains = True`` get the
 per-trial domain ids (``"subject/session"``) at fit as ``<step>__domains``, and
 at prediction time each test domain is predicted on its own, so every domain is
-re-centred with its own statistics and no test label is used.
+re-centred with its own statistics and no test label is used. Steps with
+``requires_info = True`` (sensor-aware models such as
+``neurodec.models.FoundationClassifier``) get the ``mne.Info`` of the paradigm's
+epochs (channel names, types, positions, sampling rate) at fit as ``<step>__info``.
 """
 
 from __future__ import annotations
@@ -70,6 +73,21 @@ def domain_steps(estimator: Any) -> list[str | None]:
     if isinstance(estimator, Pipeline):
         return [n for n, s in estimator.steps if getattr(s, "requires_domains", False)]
     return [None] if getattr(estimator, "requires_domains", False) else []
+
+
+def info_steps(estimator: Any) -> list[str | None]:
+    """Names of the steps that take the epochs' ``mne.Info`` at fit (``None``: the estimator itself)."""
+    if isinstance(estimator, GridSearchCV):
+        return info_steps(estimator.estimator)
+    if isinstance(estimator, Pipeline):
+        return [n for n, s in estimator.steps if getattr(s, "requires_info", False)]
+    return [None] if getattr(estimator, "requires_info", False) else []
+
+
+def _epochs_info(paradigm: Any, dataset: Any, subject: int) -> Any:
+    """The ``mne.Info`` of the paradigm's epochs of one subject (channels as in the arrays)."""
+    epochs = paradigm.get_data(dataset=dataset, subjects=[subject], return_epochs=True)[0]
+    return epochs.info
 
 
 def _domain_fit_params(names: list[str | None], domains: np.ndarray) -> dict:
@@ -138,6 +156,7 @@ def _fit_and_score_shared(
     groups: list[tuple[np.ndarray, int, str]],
     metric: str,
     random_state: int | None,
+    info: Any = None,
 ) -> dict[str, list[dict]]:
     """Fit a shared fitted ``prefix`` once on ``train``, then each member's tail.
 
@@ -169,6 +188,7 @@ def _fit_and_score_shared(
             model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
         names = domain_steps(model)
         fit_params = _domain_fit_params(names, domains[train]) if names else {}
+        fit_params.update({("info" if n is None else f"{n}__info"): info for n in info_steps(model)})
         t0 = perf_counter()
         model.fit(X_train, y_train, **fit_params)
         fit_time = prefix_fit + perf_counter() - t0
@@ -392,7 +412,7 @@ def _run_dataset(
         tuned = {p.split("__")[0] for p in (grid or {})}
         head, rest, head_key = split_stateless_head(est, tuned=tuned)
         heads[name] = (head, head_key)
-        if grid or domain_steps(rest):
+        if grid or domain_steps(rest) or info_steps(rest):
             alone[name] = rest
         else:
             eligible[name] = (head_key, rest)
@@ -430,6 +450,8 @@ def _run_dataset(
         len(tasks),
     )
 
+    needs_info = any(info_steps(est) for est in pipelines.values())
+    info = _epochs_info(paradigm, dataset, int(meta["subject"].iloc[0])) if needs_info else None
     shared = list({id(a): a for a in [*feats.values(), data.y, domains]}.values())
     with (
         terminate_gracefully(),  # SIGTERM as Ctrl-C: workers stopped, tmp removed, stored rows kept
@@ -452,6 +474,7 @@ def _run_dataset(
                 _score_groups(fold, meta),
                 metric_name,
                 random_state,
+                info,
             )
             for prefix, tails, fold in tasks
         )

@@ -121,3 +121,19 @@ def test_from_a_pretrained_checkpoint_frozen_or_fine_tuned(task, small_corpus, t
     assert not all(
         torch.equal(tuned.backbone_.state_dict()[k], v) for k, v in pretrained.state_dict().items()
     )
+
+
+def test_bundled_pipeline_runs_in_the_cross_subject_evaluation(tmp_path):
+    from neurodec.config import pipelines_dir
+    from neurodec.evaluation import CrossSubjectEvaluation
+    from neurodec.evaluation.pipelines import load_pipelines
+
+    pipes = load_pipelines(pipelines_dir() / "foundation_tiny.yml")
+    pipe = pipes["FoundationTiny"]
+    assert type(pipe.steps[-1][1]) is FoundationClassifier and pipe.steps[-1][1].size == "tiny"
+    pipe.set_params(foundationclassifier__size="test", foundationclassifier__max_epochs=2)  # CPU test
+    ds = get_dataset("SimulatedMI", n_subjects=3, n_sessions=1, n_runs=1, n_trials=4, n_eeg_channels=32)
+    res = CrossSubjectEvaluation(LeftRightImagery(tmax=2.0), [ds], random_state=0, progress=False).process(
+        {"FoundationTiny": pipe}
+    )
+    assert sorted(res.subject.tolist()) == [1, 2, 3] and res.score.between(0, 1).all()
