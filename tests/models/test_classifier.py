@@ -75,6 +75,21 @@ def test_estimator_contract_clone_pickle_and_determinism(task):
     assert not hasattr(clone(clf), "head_")
 
 
+def test_sklearn_checks_that_apply_to_3d_inputs():
+    """scikit-learn's own checks of construction and parameters (its fitting checks feed 2-D arrays,
+    which a model of (trials, channels, times) refuses by design)."""
+    from sklearn.utils import estimator_checks as ec
+
+    for check in (
+        ec.check_no_attributes_set_in_init,
+        ec.check_parameters_default_constructible,
+        ec.check_get_params_invariance,
+        ec.check_set_params,
+        ec.check_estimators_unfitted,
+    ):
+        check("FoundationClassifier", FoundationClassifier(size="test", max_epochs=1))
+
+
 def test_inputs_epochs_arrays_and_errors(task):
     import mne
 
