@@ -194,3 +194,22 @@ def test_two_processes_follow_the_loss_curve_of_one(small_corpus, tiny_tokenizer
         assert torch.allclose(p, one.model.state_dict()[name], atol=1e-4), name
     other = pretrain_backbone(make("seed1", seed=1))  # other batches and masks: far outside the tolerance
     assert (other.metrics["loss"] - one.metrics["loss"]).abs().max() > 20 * 1e-4 * one.metrics["loss"].max()
+
+
+@pytest.mark.slow
+def test_ci_configs_train_tokenizer_then_backbone_from_the_command_line(tmp_path, capsys):
+    from pathlib import Path
+
+    from neurodec.config import REPO_ROOT
+
+    configs = Path(REPO_ROOT) / "configs"
+    corpus, tok_run = tmp_path / "corpus", tmp_path / "tok"
+    args = ["pretrain-tokenizer", "--config", str(configs / "tokenizer_ci.yml"), "--out", str(tok_run)]
+    assert main([*args, "--corpus", str(corpus), "--no-progress"]) == 0
+    args = ["pretrain", "--config", str(configs / "backbone_ci.yml"), "--out", str(tmp_path / "bb")]
+    args += ["--corpus", str(corpus), "--tokenizer", str(tok_run / "tokenizer.pt"), "--no-progress"]
+    assert main(args) == 0
+    assert "step 10: loss" in capsys.readouterr().out
+    model, tokenizer = load_foundation(tmp_path / "bb" / "foundation.pt")
+    assert model.config.name == "test" and tokenizer.config.name == "tiny"
+    assert (corpus / "tokens").is_dir()  # the token cache lies beside the corpus
