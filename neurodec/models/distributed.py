@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "process_group", "all_mean"]
+__all__ = ["DistInfo", "process_group", "all_mean", "barrier"]
 
 logger = logging.getLogger(__name__)
 

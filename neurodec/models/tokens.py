@@ -18,7 +18,6 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -182,6 +181,3 @@ class SegmentDataset(Dataset):
         return np.stack(
             [np.bincount(stacked[:, lv], minlength=codebook_size) for lv in range(stacked.shape[1])]
         )
-
-    def describe(self) -> dict[str, Any]:
-        return {"segments": len(self), "recordings": len(self.codes)}
