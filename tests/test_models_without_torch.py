@@ -52,11 +52,12 @@ def test_models_without_torch_is_one_line_naming_the_extra():
     assert lines == ["neurodec.models needs the optional package 'torch': pip install 'neurodec[deep]'"]
 
 
-def test_cli_model_commands_without_torch_exit_2():
+@pytest.mark.parametrize("command", ["pretrain-tokenizer", "pretrain"])
+def test_cli_model_commands_without_torch_exit_2(command):
     out = _run(
-        """
+        f"""
         from neurodec.cli import main
-        raise SystemExit(main(["pretrain-tokenizer", "--config", "nope.yml"]))
+        raise SystemExit(main(["{command}", "--config", "nope.yml"]))
         """
     )
     assert out.returncode == 2
