@@ -143,7 +143,7 @@ def test_bundled_pipeline_runs_in_the_cross_subject_evaluation(tmp_path):
     from neurodec.evaluation import CrossSubjectEvaluation
     from neurodec.evaluation.pipelines import load_pipelines
 
-    pipes = load_pipelines(pipelines_dir() / "foundation_tiny.yml")
+    pipes = load_pipelines(pipelines_dir() / "foundation")  # kept out of the default, torch-free folder
     pipe = pipes["FoundationTiny"]
     assert type(pipe.steps[-1][1]) is FoundationClassifier and pipe.steps[-1][1].size == "tiny"
     pipe.set_params(foundationclassifier__size="test", foundationclassifier__max_epochs=2)  # CPU test
