@@ -251,7 +251,7 @@ def _train(
             f"({info.world_size})"
         )
     local_batch = config.batch_size // info.world_size
-    tokenizer = load_model(config.tokenizer)
+    tokenizer = load_model(config.tokenizer, map_location=device)  # tokenizes the corpus on the device
     model_config = _model_config(config, tokenizer)
     corpus = Corpus(config.corpus)
     select = dict(subjects=config.subjects, sources=config.corpus_sources, modalities=config.modalities)
@@ -382,7 +382,7 @@ def _train(
                 model,
                 kind="backbone",
                 step=step,
-                tokenizer=tokenizer_entries(tokenizer),
+                tokenizer=tokenizer_entries(tokenizer.cpu()),
                 preprocess=tokenizer.preprocess,
             )
     barrier(info)
