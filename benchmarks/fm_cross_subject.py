@@ -44,9 +44,9 @@ REPO = Path(__file__).resolve().parent.parent
 PIPELINE_ROWS = {
     "TS+SVM": "ts_svm.yml",
     "FgMDM": "fgmdm.yml",
-    "EEGNet": "eegnet.yml",
-    "ShallowFBCSPNet": "shallow_fbcsp_net.yml",
-    "LUNA": "luna.yml",
+    "EEGNet": "deep/eegnet.yml",
+    "ShallowFBCSPNet": "deep/shallow_fbcsp_net.yml",
+    "LUNA": "deep/luna.yml",
 }
 #: foundation-model rows (need --fm-checkpoint and neurodec.models.FoundationClassifier)
 FM_ROWS = ("FM pretrained+fine-tuned", "FM from scratch", "FM frozen probe")

@@ -125,7 +125,7 @@ def test_deep_pipeline_without_torch_is_one_line_naming_the_extra(tmp_path):
 def test_bundled_deep_pipelines_without_torch_are_one_line_naming_the_extra(name, tmp_path):
     pipes = tmp_path / "pipes"
     pipes.mkdir()
-    shutil.copy(pipelines_dir() / name, pipes / name)
+    shutil.copy(pipelines_dir() / "deep" / name, pipes / name)
     proc = _run(
         f"""
         from neurodec.cli import main

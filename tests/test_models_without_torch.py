@@ -53,11 +53,12 @@ def test_models_without_torch_is_one_line_naming_the_extra():
     assert lines == ["neurodec.models needs the optional package 'torch': pip install 'neurodec[deep]'"]
 
 
-def test_cli_model_commands_without_torch_exit_2():
+@pytest.mark.parametrize("command", ["pretrain-tokenizer", "pretrain"])
+def test_cli_model_commands_without_torch_exit_2(command):
     out = _run(
-        """
+        f"""
         from neurodec.cli import main
-        raise SystemExit(main(["pretrain-tokenizer", "--config", "nope.yml"]))
+        raise SystemExit(main(["{command}", "--config", "nope.yml"]))
         """
     )
     assert out.returncode == 2
@@ -70,3 +71,17 @@ def test_require_imports_or_raises():
         require("torch.no_such_submodule_xyz", "tests")
     with pytest.raises(ModuleNotFoundError):  # not one of neurodec's optional packages
         require("no_such_module_xyz", "tests")
+
+
+def test_bundled_pipelines_folder_loads_without_torch():
+    """The default pipelines/ folder (what `neurodec benchmark` runs) needs no optional package;
+    torch pipelines live in subfolders (pipelines/foundation)."""
+    out = _run(
+        """
+        from neurodec.config import pipelines_dir
+        from neurodec.evaluation.pipelines import load_pipelines
+        print(len(load_pipelines(pipelines_dir())))
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) >= 20

@@ -52,6 +52,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "pretrain_tokenizer",
         "Pretrain the brain tokenizer from a YAML config (resumable).",
     ),
+    "pretrain": (
+        "neurodec.cli.pretrain_cmd",
+        "pretrain",
+        "Pretrain the masked-token backbone from a YAML config (resumable; torchrun for DDP).",
+    ),
     "tokenize": (
         "neurodec.cli.tokenize_cmd",
         "tokenize",

@@ -34,7 +34,15 @@ from scipy import signal
 from neurodec.errors import InvalidDataError, InvalidInputError
 from neurodec.sensors import ELECTRODE_TYPE_IDS, SENSOR_TYPES, as_info, model_channels, sensor_table
 
-__all__ = ["PreprocessOptions", "Preprocessed", "preprocess_raw", "to_windows", "modality_of"]
+__all__ = [
+    "PreprocessOptions",
+    "Preprocessed",
+    "preprocess_raw",
+    "preprocess_epochs",
+    "to_windows",
+    "cover_windows",
+    "modality_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -243,3 +251,75 @@ def to_windows(data: np.ndarray, window: int, *, pad: bool = False) -> np.ndarra
     if pad and n_windows * window > n:
         data = np.concatenate([data, np.zeros((n_channels, n_windows * window - n), data.dtype)], axis=1)
     return data[:, : n_windows * window].reshape(n_channels, n_windows, window).transpose(1, 0, 2)
+
+
+def preprocess_epochs(
+    data: np.ndarray,
+    sfreq: float,
+    type_ids: np.ndarray,
+    options: PreprocessOptions | None = None,
+    *,
+    filter: bool = True,
+    line_freq: float | None = None,
+) -> np.ndarray:
+    """The preprocessing of :func:`preprocess_raw` for epochs (trials cut already).
+
+    Each epoch on its own (nothing is shared between epochs, so a test epoch is
+    processed the same whatever it is predicted with): channel means removed, band-pass
+    and notch (``filter=True``; IIR, zero-phase, as for recordings), resampling to
+    ``options.sfreq``, common average per electrode type, one scale per sensor type.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_epochs, n_channels, n_times)
+        Any units (the scale is removed per epoch and type).
+    sfreq : float
+        Sampling rate of ``data``.
+    type_ids : ndarray of int, shape (n_channels,)
+        Index of each channel's type in :data:`neurodec.sensors.SENSOR_TYPES`.
+    options : PreprocessOptions | None
+    filter : bool
+        Band-pass and notch (False: the epochs are filtered already).
+    line_freq : float | None
+        Line frequency (default ``options.line_freq``, else 50 Hz).
+
+    Returns
+    -------
+    ndarray, shape (n_epochs, n_channels, n_times_out), float32
+    """
+    options = options or PreprocessOptions()
+    data = np.asarray(data, dtype=np.float64)
+    data = data - data.mean(-1, keepdims=True)
+    if filter:
+        line = line_freq if line_freq is not None else options.line_freq or 50.0
+        data = _filter(data, sfreq, float(line), options)
+    if not np.isclose(sfreq, options.sfreq):
+        data = mne.filter.resample(
+            data, up=options.sfreq, down=sfreq, axis=-1, method="polyphase", verbose="error"
+        )
+    types = np.asarray(type_ids)
+    if options.reference == "average":
+        for t in ELECTRODE_TYPE_IDS:
+            rows = types == t
+            if rows.any():
+                data[:, rows] -= data[:, rows].mean(1, keepdims=True)
+    for t in np.unique(types):
+        rows = types == t
+        std = data[:, rows].std(axis=(1, 2), keepdims=True)  # (n_epochs, 1, 1)
+        data[:, rows] /= np.where(std > 0, std, 1.0)
+    return data.astype(np.float32)
+
+
+def cover_windows(data: np.ndarray, window: int) -> np.ndarray:
+    """Windows covering each epoch: (n, C, T) -> (n, ceil(T / window), C, window).
+
+    Evenly spaced starts from 0 to ``T - window`` (the last windows overlap instead of
+    being zero-padded); an epoch shorter than one window is zero-padded.
+    """
+    n, c, t = data.shape
+    if t < window:
+        data = np.concatenate([data, np.zeros((n, c, window - t), data.dtype)], axis=-1)
+        t = window
+    n_windows = -(-t // window)
+    starts = np.round(np.linspace(0, t - window, n_windows)).astype(int)
+    return np.stack([data[..., s : s + window] for s in starts], axis=1)

@@ -25,7 +25,8 @@ test session for cross-subject). Steps with ``requires_domains = True`` get the
 per-trial domain ids (``"subject/session"``) at fit as ``<step>__domains``, and
 at prediction time each test domain is predicted on its own, so every domain is
 re-centred with its own statistics and no test label is used. Steps with
-``requires_info = True`` (sensor-aware models, e.g. :class:`neurodec.deep.LUNAClassifier`)
+``requires_info = True`` (sensor-aware models: :class:`neurodec.deep.LUNAClassifier`,
+:class:`neurodec.models.FoundationClassifier`)
 get the epochs' ``mne.Info`` at fit as ``<step>__info``: the arrays carry no channel
 names or positions (:func:`neurodec.evaluation.data.epochs_info`).
 """

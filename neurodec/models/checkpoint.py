@@ -1,10 +1,12 @@
-"""Tokenizer checkpoints: written atomically, checked on load.
+"""Model checkpoints (tokenizer and backbone): written atomically, checked on load.
 
 A checkpoint is a ``torch.save`` dict (read back with ``weights_only=True``)::
 
-    format, format_version, neurodec_version, step,
-    model_config (TokenizerConfig.to_dict()), preprocess (PreprocessOptions of the corpus),
-    model (state_dict), and for resuming a run: train_config, optimizer, scheduler, rng.
+    format ("neurodec-tokenizer" / "neurodec-backbone"), format_version, neurodec_version,
+    step, model_config (the model's config .to_dict()), preprocess (PreprocessOptions of
+    the corpus), model (state_dict), and for resuming a run: train_config, optimizer,
+    scheduler, rng. A backbone checkpoint also holds its tokenizer (``tokenizer``: a
+    tokenizer checkpoint's model entries), so one file is all a user needs.
 
 Loading refuses other formats and versions with a message that says what was found and
 what this neurodec reads; resuming refuses a checkpoint whose model or training settings
@@ -33,6 +35,9 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "load_model",
+    "check_model_config",
+    "tokenizer_entries",
+    "tokenizer_from_entries",
     "rng_state",
     "set_rng_state",
 ]
@@ -40,6 +45,8 @@ __all__ = [
 CHECKPOINT_FORMAT = "neurodec-tokenizer"
 #: Bumped when the checkpoint layout or the meaning of the weights changes.
 CHECKPOINT_VERSION = 1
+#: Format version of each kind of checkpoint (``format`` is ``"neurodec-<kind>"``).
+CHECKPOINT_VERSIONS = {"tokenizer": CHECKPOINT_VERSION, "backbone": 1}
 
 
 def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
@@ -83,11 +90,14 @@ def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = Non
         generator.set_state(state["generator"])
 
 
-def save_checkpoint(path: str | os.PathLike, model: BrainTokenizer, **extra: Any) -> Path:
-    """Write a checkpoint of ``model`` (and ``extra`` entries: step, optimizer, ...) atomically."""
+def save_checkpoint(path: str | os.PathLike, model: Any, *, kind: str = "tokenizer", **extra: Any) -> Path:
+    """Write a checkpoint of ``model`` (and ``extra`` entries: step, optimizer, ...) atomically.
+
+    ``model`` has a ``config`` with ``to_dict()``; ``kind`` is ``"tokenizer"`` or ``"backbone"``.
+    """
     payload = {
-        "format": CHECKPOINT_FORMAT,
-        "format_version": CHECKPOINT_VERSION,
+        "format": f"neurodec-{kind}",
+        "format_version": CHECKPOINT_VERSIONS[kind],
         "neurodec_version": __version__,
         "model_config": model.config.to_dict(),
         "model": model.state_dict(),
@@ -96,15 +106,17 @@ def save_checkpoint(path: str | os.PathLike, model: BrainTokenizer, **extra: Any
     return atomic_write(path, lambda p: torch.save(payload, p))
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read and check a checkpoint (format and version).
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu", *, kind: str = "tokenizer"
+) -> dict[str, Any]:
+    """Read and check a checkpoint of a ``kind`` (``"tokenizer"``, ``"backbone"``): format and version.
 
     Raises
     ------
     DataNotFoundError
         No such file.
     ConfigError
-        Not a neurodec tokenizer checkpoint, or one of another format version.
+        Not a neurodec checkpoint of this kind, or one of another format version.
     """
     path = Path(path)
     if not path.is_file():
@@ -113,27 +125,28 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle / zip errors of a foreign or truncated file
         raise ConfigError(
-            f"{path} is not a readable neurodec tokenizer checkpoint ({type(exc).__name__}: {exc})"
+            f"{path} is not a readable neurodec {kind} checkpoint ({type(exc).__name__}: {exc})"
         ) from exc
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(ckpt, dict) or ckpt.get("format") != f"neurodec-{kind}":
         found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ConfigError(f"{path} is not a neurodec tokenizer checkpoint (format {found!r})")
-    if ckpt.get("format_version") != CHECKPOINT_VERSION:
+        raise ConfigError(f"{path} is not a neurodec {kind} checkpoint (format {found!r})")
+    version = CHECKPOINT_VERSIONS[kind]
+    if ckpt.get("format_version") != version:
         raise ConfigError(
             f"{path} was written by neurodec {ckpt.get('neurodec_version')} in checkpoint format "
-            f"v{ckpt.get('format_version')}; this neurodec ({__version__}) reads v{CHECKPOINT_VERSION}. "
+            f"v{ckpt.get('format_version')}; this neurodec ({__version__}) reads v{version}. "
             "Use the neurodec version that wrote it, or train again"
         )
     return ckpt
 
 
-def check_model_config(ckpt: dict[str, Any], config: TokenizerConfig, path: Any = "the checkpoint") -> None:
-    """Raise :class:`ConfigError` if ``ckpt`` holds a model of another config."""
-    saved = TokenizerConfig.from_dict(ckpt["model_config"])
+def check_model_config(ckpt: dict[str, Any], config: Any, path: Any = "the checkpoint") -> None:
+    """Raise :class:`ConfigError` if ``ckpt`` holds a model of another config (of ``config``'s class)."""
+    saved = type(config).from_dict(ckpt["model_config"])
     diff = config.differences(saved)
     if diff:
         shown = ", ".join(f"{k}: wanted {a!r}, checkpoint has {b!r}" for k, (a, b) in diff.items())
-        raise ConfigError(f"{path} holds a tokenizer of another configuration ({shown})")
+        raise ConfigError(f"{path} holds a {config._label} of another configuration ({shown})")
 
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> BrainTokenizer:
@@ -142,7 +155,11 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     ``model.preprocess`` holds the corpus preprocessing options it was trained with (or
     None), used by :meth:`BrainTokenizer.encode` and :meth:`BrainTokenizer.reconstruct`.
     """
-    ckpt = load_checkpoint(path, map_location)
+    return tokenizer_from_entries(load_checkpoint(path, map_location), path)
+
+
+def tokenizer_from_entries(ckpt: dict[str, Any], path: Any = "the checkpoint") -> BrainTokenizer:
+    """A tokenizer (eval mode) from the ``model_config``, ``model`` and ``preprocess`` entries of a dict."""
     model = BrainTokenizer(TokenizerConfig.from_dict(ckpt["model_config"]))
     try:
         model.load_state_dict(ckpt["model"])
@@ -150,3 +167,12 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
         raise ConfigError(f"{path}: weights do not fit the stored configuration: {exc}") from exc
     model.preprocess = ckpt.get("preprocess")
     return model.eval()
+
+
+def tokenizer_entries(model: BrainTokenizer) -> dict[str, Any]:
+    """What :func:`tokenizer_from_entries` reads back: config, weights and preprocessing of a tokenizer."""
+    return {
+        "model_config": model.config.to_dict(),
+        "model": model.state_dict(),
+        "preprocess": getattr(model, "preprocess", None),
+    }

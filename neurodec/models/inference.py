@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from neurodec.corpus.preprocess import PreprocessOptions, preprocess_raw, to_windows
+from neurodec.corpus.preprocess import PreprocessOptions, preprocess_epochs, preprocess_raw, to_windows
 from neurodec.errors import InvalidInputError
 from neurodec.models.normalize import denormalize
 from neurodec.models.tokenizer import BrainTokenizer
-from neurodec.sensors import ELECTRODE_TYPE_IDS, SENSOR_TYPES, model_channels, sensor_features, sensor_table
+from neurodec.sensors import SENSOR_TYPES, model_channels, sensor_features, sensor_table
 
 __all__ = ["Tokens", "encode", "reconstruct", "preprocess_options"]
 
@@ -94,22 +94,8 @@ def _epochs_windows(epochs: mne.BaseEpochs, options: PreprocessOptions) -> tuple
         )
     sensors = table[usable].reset_index(drop=True)
     data = epochs.get_data(picks=np.flatnonzero(usable))  # (n_epochs, C, n_times)
-    data = data - data.mean(-1, keepdims=True)
-    sfreq = float(epochs.info["sfreq"])
-    if not np.isclose(sfreq, options.sfreq):
-        data = mne.filter.resample(
-            data, up=options.sfreq, down=sfreq, axis=-1, method="polyphase", verbose="error"
-        )
     types = np.array([SENSOR_TYPES.index(t) for t in sensors["type"]])
-    if options.reference == "average":
-        for t in ELECTRODE_TYPE_IDS:
-            rows = types == t
-            if rows.any():
-                data[:, rows] -= data[:, rows].mean(1, keepdims=True)
-    for t in np.unique(types):
-        rows = types == t
-        std = data[:, rows].std()
-        data[:, rows] /= std if std > 0 else 1.0
+    data = preprocess_epochs(data, float(epochs.info["sfreq"]), types, options, filter=False)
     windows = np.stack([to_windows(ep, options.window_samples, pad=True) for ep in data])
     return windows.astype(np.float32), sensors
 

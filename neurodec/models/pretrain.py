@@ -20,10 +20,8 @@ for bit (on CPU; on CUDA set ``deterministic: true``), as a run never interrupte
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -32,25 +30,27 @@ from typing import Any
 
 import pandas as pd
 import torch
-import yaml
 from tqdm.auto import tqdm
 
-from neurodec.atomic import atomic_write
 from neurodec.corpus import Corpus, build_corpus
 from neurodec.corpus.sources import parse_source
-from neurodec.errors import ConfigError, DataNotFoundError
-from neurodec.models.checkpoint import (
-    check_model_config,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
+from neurodec.errors import ConfigError
+from neurodec.models.checkpoint import rng_state, save_checkpoint
 from neurodec.models.config import TokenizerConfig
 from neurodec.models.data import StepBatchSampler, WindowDataset, collate_windows
 from neurodec.models.losses import pearson, tokenizer_loss
 from neurodec.models.rvq import perplexity
 from neurodec.models.tokenizer import BrainTokenizer, random_visible
+from neurodec.models.training import (
+    MetricsLog,
+    autocast_for,
+    device_of,
+    load_yaml_config,
+    lr_factor,
+    optimizer_and_schedule,
+    resume_run,
+    write_run_config,
+)
 
 __all__ = ["PretrainConfig", "PretrainResult", "load_pretrain_config", "pretrain", "lr_factor"]
 
@@ -157,37 +157,9 @@ class PretrainConfig:
 
 def load_pretrain_config(path: str | os.PathLike, **overrides: Any) -> PretrainConfig:
     """Read a YAML pretraining config (keys of :class:`PretrainConfig`); ``overrides`` win."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"pretraining config {path} does not exist")
-    try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
-    if not isinstance(values, dict):
-        raise ConfigError(f"{path} must hold a mapping of settings, got {type(values).__name__}")
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    known = {f.name for f in dataclasses.fields(PretrainConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {unknown}; known: {sorted(known)}")
-    missing = sorted({"corpus", "out"} - set(values))
-    if missing:
-        raise ConfigError(f"{path}: missing setting(s) {missing}")
-    try:
-        config = PretrainConfig(**values)
-    except TypeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    config = load_yaml_config(path, PretrainConfig, ("corpus", "out"), **overrides)
     config.model_config()  # validate now
     return config
-
-
-def lr_factor(step: int, warmup: int, total: int, min_ratio: float) -> float:
-    """Learning-rate multiplier: linear warm-up to 1, then cosine decay to ``min_ratio`` at ``total``."""
-    if warmup and step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 @dataclass
@@ -200,58 +172,11 @@ class PretrainResult:
     metrics: pd.DataFrame
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def _prepare_corpus(config: PretrainConfig) -> Corpus:
     if config.sources:
         sources = [parse_source(s) if isinstance(s, str) else s for s in config.sources]
         return build_corpus(config.corpus, sources, data_root=config.data_root, progress=config.progress)
     return Corpus(config.corpus)
-
-
-def _check_resume(
-    ckpt: dict[str, Any], config: PretrainConfig, model_config: TokenizerConfig, path: Path
-) -> None:
-    check_model_config(ckpt, model_config, path)
-    saved = ckpt.get("train_config", {})
-    now = config.to_dict()
-    diff = {
-        k: (now.get(k), saved.get(k))
-        for k in set(now) | set(saved)
-        if k not in RESUMABLE_CHANGES and now.get(k) != saved.get(k)
-    }
-    if diff:
-        shown = ", ".join(f"{k}: now {a!r}, checkpoint {b!r}" for k, (a, b) in sorted(diff.items()))
-        raise ConfigError(
-            f"{path} was written by a run with other settings ({shown}); "
-            "use another out folder, or resume=False to start this one over"
-        )
-
-
-class _MetricsLog:
-    """metrics.csv: appended row by row; rows past a resumed step are dropped first."""
-
-    def __init__(self, path: Path, resume_step: int) -> None:
-        self.path = path
-        if path.is_file():
-            table = pd.read_csv(path)
-            table = table[table["step"] <= resume_step]
-            atomic_write(path, lambda p: table.to_csv(p, index=False))
-
-    def write(self, row: dict[str, Any]) -> None:
-        new = not self.path.is_file()
-        with open(self.path, "a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-
-    def read(self) -> pd.DataFrame:
-        return pd.read_csv(self.path) if self.path.is_file() else pd.DataFrame()
 
 
 def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | None = None) -> PretrainResult:
@@ -296,34 +221,34 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
-    device = _device(config.device)
+    device = device_of(config.device)
 
     torch.manual_seed(config.seed)
     model = BrainTokenizer(model_config).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, config.warmup_steps, config.steps, config.min_lr_ratio)
+    optimizer, scheduler = optimizer_and_schedule(
+        model.parameters(),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup_steps,
+        steps=config.steps,
+        min_lr_ratio=config.min_lr_ratio,
     )
     generator = torch.Generator().manual_seed(config.seed + 1)  # hidden channels and noise
-    step, elapsed_before = 0, 0.0
-    if resume and ckpt_path.is_file():
-        ckpt = load_checkpoint(ckpt_path, map_location=device)
-        _check_resume(ckpt, config, model_config, ckpt_path)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        set_rng_state(ckpt["rng"], generator)
-        step = int(ckpt["step"])
-        elapsed_before = float(ckpt.get("elapsed_s", 0.0))
-        logger.info("resumed %s at step %d", ckpt_path, step)
-    elif ckpt_path.is_file():
-        logger.warning("starting %s over (resume=False)", out)
-        for stale in (ckpt_path, out / "metrics.csv"):
-            stale.unlink(missing_ok=True)
-    atomic_write(
-        out / "config.yml", lambda p: p.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    step, elapsed_before = resume_run(
+        out,
+        config,
+        model_config,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        generator=generator,
+        resume=resume,
+        kind="tokenizer",
+        resumable_changes=RESUMABLE_CHANGES,
+        device=device,
     )
-    log = _MetricsLog(out / "metrics.csv", step)
+    write_run_config(out, config)
+    log = MetricsLog(out / "metrics.csv", step)
 
     def save() -> None:
         save_checkpoint(
@@ -342,7 +267,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
     loader = torch.utils.data.DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate_windows, num_workers=config.num_workers
     )
-    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    autocast = autocast_for(device)
     model.train()
     bar = tqdm(total=config.steps, initial=step, desc="pretrain", unit="step", disable=not config.progress)
     started, windows_seen = time.perf_counter(), 0

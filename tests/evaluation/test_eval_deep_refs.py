@@ -67,7 +67,7 @@ def test_describe_orders_sets():
 @pytest.mark.parametrize("name", list(DEEP_FILES))
 def test_bundled_deep_pipeline_runs_through_the_engine(name, tiny_dataset, paradigm, tmp_path):
     pytest.importorskip("braindecode")
-    pipe = load_pipelines(pipelines_dir() / DEEP_FILES[name])[name]
+    pipe = load_pipelines(pipelines_dir() / "deep" / DEEP_FILES[name])[name]
     step = pipe.steps[-1][0]
     params = {f"{step}__max_epochs": 1, f"{step}__batch_size": 4}
     if name == "LUNA":  # a small LUNA: the test checks the plumbing, not the model
@@ -139,7 +139,7 @@ def test_luna_file_runs_through_neurodec_benchmark(tiny_dataset, tmp_path, monke
     monkeypatch.setattr(
         bench, "load_datasets", lambda names, data_root=None, subjects=None, **kw: [tiny_dataset]
     )
-    text = (pipelines_dir() / "luna.yml").read_text()
+    text = (pipelines_dir() / "deep" / "luna.yml").read_text()
     for old, new in [
         ("max_epochs: 20", "max_epochs: 1"),
         ("depth: 8", "depth: 1"),
