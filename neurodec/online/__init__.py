@@ -4,8 +4,9 @@
 samples, get decisions). Around it: decoder files (:func:`save_decoder`,
 :func:`load_decoder`), LSL in and out through mne-lsl (:func:`open_stream`,
 :class:`DecisionOutlet`, :func:`lsl_loopback_only`), file replay as a live
-device (:class:`Replay`), BrainFlow boards (:class:`BrainFlowSource`) and the
-pseudo-online evaluation (:func:`pseudo_online_scores`). LSL and BrainFlow are
+device (:class:`Replay`), BrainFlow boards (:class:`BrainFlowSource`), the
+pseudo-online evaluation (:func:`pseudo_online_scores`) and online re-centering of
+covariance decoders (:class:`OnlineRecentering`). LSL and BrainFlow are
 imported only when used (extras ``neurodec[online]``, ``neurodec[brainflow]``).
 """
 
@@ -35,6 +36,7 @@ __all__ = [
     "StreamMonitor",
     "pseudo_online_scores",
     "BrainFlowSource",
+    "OnlineRecentering",
 ]
 
 # name -> module; imported on first access so `import neurodec.online` needs no LSL/skops.
@@ -54,6 +56,7 @@ _LAZY: dict[str, str] = {
     "StreamMonitor": "neurodec.online.source",
     "pseudo_online_scores": "neurodec.online.pseudo_online",
     "BrainFlowSource": "neurodec.online.brainflow",
+    "OnlineRecentering": "neurodec.online.adapt",
 }
 
 
