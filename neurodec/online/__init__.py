@@ -6,7 +6,9 @@ samples, get decisions). Around it: decoder files (:func:`save_decoder`,
 :class:`DecisionOutlet`, :func:`lsl_loopback_only`), file replay as a live
 device (:class:`Replay`), BrainFlow boards (:class:`BrainFlowSource`), the
 pseudo-online evaluation (:func:`pseudo_online_scores`) and online re-centering of
-covariance decoders (:class:`OnlineRecentering`). LSL and BrainFlow are
+covariance decoders (:class:`OnlineRecentering`). :class:`EventLockedDecoder` decodes
+the epoch after each stimulus marker (ERP/P300 decoders; LSL markers through
+:func:`open_markers`). LSL and BrainFlow are
 imported only when used (extras ``neurodec[online]``, ``neurodec[brainflow]``).
 """
 
@@ -37,6 +39,9 @@ __all__ = [
     "pseudo_online_scores",
     "BrainFlowSource",
     "OnlineRecentering",
+    "EventLockedDecoder",
+    "EventDecision",
+    "open_markers",
 ]
 
 # name -> module; imported on first access so `import neurodec.online` needs no LSL/skops.
@@ -57,6 +62,9 @@ _LAZY: dict[str, str] = {
     "pseudo_online_scores": "neurodec.online.pseudo_online",
     "BrainFlowSource": "neurodec.online.brainflow",
     "OnlineRecentering": "neurodec.online.adapt",
+    "EventLockedDecoder": "neurodec.online.events",
+    "EventDecision": "neurodec.online.events",
+    "open_markers": "neurodec.online.markers",
 }
 
 

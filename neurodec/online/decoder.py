@@ -211,6 +211,8 @@ class StreamingDecoder:
             self.n_settle = int(round(_positive(settle, "settle") * self.sfreq)) if settle else 0
         # Pieces written to the ring at once; windows ending inside a piece are read back from it.
         self._piece = max(self.n_step, int(self.sfreq))
+        # Samples back from the newest whose faults are remembered (a window's reach).
+        self._history = self.n_window
         self._threads = OneThread()
         self.monitor = None  # a StreamMonitor while run() decodes a stream
         self.reset()
@@ -397,7 +399,7 @@ class StreamingDecoder:
         decisions = self._windows(y, ts, t0)
         self._last_ts = float(ts[-1])
         self.n_accepted += n
-        keep_from = self.n_accepted - self.n_window - self.n_settle
+        keep_from = self.n_accepted - self._history - self.n_settle
         first = int(np.searchsorted(self._reset_pos, keep_from, side="right"))
         if first:
             self._reset_pos = self._reset_pos[first:]
