@@ -88,18 +88,22 @@ class LSLMarkers:
 
         if self.inlet is None or self.lost:
             return []
+        out: list[tuple[float, Any]] = []
+        wait = max(0.0, float(timeout))
         try:
-            values, stamps = self.inlet.pull_chunk(timeout=max(0.0, float(timeout)))
+            # sample by sample: mne-lsl's pull_chunk of a string stream fails on a short chunk
+            while len(out) < 4096:
+                sample, stamp = self.inlet.pull_sample(timeout=wait)
+                if stamp is None:
+                    break
+                wait = 0.0
+                code = sample[0]
+                out.append((float(stamp), code.item() if isinstance(code, np.generic) else code))
         except LostError:
             self.lost = True
             log.warning("LSL marker stream %r was lost: no more markers", self.name)
-            return []
-        stamps = np.array(stamps, dtype=np.float64)  # a view into a reused buffer
-        if not stamps.size:
-            return []
-        codes = [row[0] for row in values] if isinstance(values, list) else np.array(values)[:, 0].tolist()
-        self.n_read += stamps.size
-        return [(float(t), c) for t, c in zip(stamps, codes)]
+        self.n_read += len(out)
+        return out
 
     def close(self) -> None:
         inlet = getattr(self, "inlet", None)
