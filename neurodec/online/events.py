@@ -34,7 +34,7 @@ from neurodec.errors import InvalidInputError
 from neurodec.online.decoder import QUALITY_OK, Decision, StreamingDecoder
 from neurodec.online.ringbuffer import RingBuffer
 
-__all__ = ["EventDecision", "EventLockedDecoder"]
+__all__ = ["EventDecision", "EventLockedDecoder", "replay_events"]
 
 log = logging.getLogger(__name__)
 
@@ -351,3 +351,45 @@ class _WithMarkers:
         for stamp, code in self._markers.read(timeout=0.0):
             dec._carry.extend(dec.push_marker(stamp, code))
         return self._source.read(min(int(max_samples), dec.samples_to_next_decision), timeout)
+
+
+def replay_events(
+    decoder: EventLockedDecoder,
+    data: np.ndarray,
+    marker_samples: Sequence[int],
+    codes: Sequence[Any],
+    *,
+    chunk_size: int = 16,
+    delay: float = 0.0,
+    t0: float = 0.0,
+) -> list[EventDecision]:
+    """Play a recorded run into ``decoder`` as a live session would deliver it.
+
+    ``data`` (n_channels, n_times) is pushed in chunks (timestamps ``t0 + sample / sfreq``);
+    each marker is pushed once the stream has passed its time plus ``delay`` seconds
+    (a marker stream's lag behind the signal; 0: just before the chunk holding its onset).
+
+    Returns
+    -------
+    list of EventDecision
+        Every decision, in the order they were made.
+    """
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise InvalidInputError(f"chunk_size must be >= 1, got {chunk_size}")
+    sfreq = decoder.sfreq
+    at = np.asarray(marker_samples, dtype=np.float64) + float(delay) * sfreq  # sample when each comes
+    order = np.argsort(at, kind="stable")
+    k = 0
+    out: list[EventDecision] = []
+    n = data.shape[1]
+    for start in range(0, n, chunk_size):
+        stop = min(n, start + chunk_size)
+        while k < len(order) and at[order[k]] < stop:
+            i = order[k]
+            out += decoder.push_marker(t0 + float(marker_samples[i]) / sfreq, codes[i])
+            k += 1
+        out += decoder.push(data[:, start:stop], t0 + np.arange(start, stop) / sfreq)
+    for i in order[k:]:
+        out += decoder.push_marker(t0 + float(marker_samples[i]) / sfreq, codes[i])
+    return out
