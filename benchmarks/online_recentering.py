@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--mi-shift", type=float, nargs="+", default=[1.0, 3.0])
     parser.add_argument("--p300-subjects", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--skip-p300", action="store_true")
+    parser.add_argument("--skip-mi", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("neurodec").setLevel(logging.WARNING)
@@ -226,7 +227,7 @@ def main() -> None:
     t_all = time.perf_counter()
     parts = []
     detail = []
-    for shift in args.mi_shift:
+    for shift in [] if args.skip_mi else args.mi_shift:
         ds = SimulatedMI(
             n_subjects=args.mi_subjects,
             n_sessions=2,
