@@ -127,11 +127,11 @@ class OnlineRecentering(TransformerMixin, BaseEstimator):
         means = np.empty_like(covs)
         if n_valid:
             prior = float(self.prior_weight)
-            if np.isinf(prior):
-                weights = np.zeros(n_valid)
+            if np.isinf(prior):  # no adaptation: the reference stays
+                after = np.broadcast_to(self.mean_, (n_valid, c, c))
             else:
                 weights = update_weights(self.n_seen_, n_valid, prior_weight=prior, memory=self.memory)
-            after = running_means(self.mean_, covs[valid], weights, metric)
+                after = running_means(self.mean_, covs[valid], weights, metric)
             means[valid] = after
             self.mean_ = after[-1]
             self.n_seen_ += n_valid
