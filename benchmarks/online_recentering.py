@@ -246,7 +246,7 @@ def main() -> None:
                 "mi",
                 mode,
                 "right_hand",
-                16,
+                64,
                 pairs="first",
             )
             parts.append(_summary(df, label)[0])
@@ -280,7 +280,7 @@ def main() -> None:
         "",
         "Protocol (see the script's docstring): decoders fitted on the training session's causally filtered "
         "epochs (last run held out), streamed through the numpy path of the StreamingDecoder (`sliding`: "
-        "windows of the epoch length every 0.1 s, a trial scored by the first window ending at or after its "
+        "windows of the epoch length every 0.1 s, pushed in chunks of 64 samples (MI) or 12 (Muse), a trial scored by the first window ending at or after its "
         "epoch) or the EventLockedDecoder (`events`: one decision per marker, markers 40 ms late). ROC-AUC, "
         "mean over (subject, train session, test session) pairs; flagged windows (filter settling after each "
         "run start) count as missing. `fixed`: re-centering pipeline whitened by the training mean (no "
