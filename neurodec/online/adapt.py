@@ -153,10 +153,10 @@ def recentering_steps(estimator: Any) -> list[int]:
     """Indices of the top-level :class:`~neurodec.riemann.Recentering` steps of a pipeline."""
     from sklearn.pipeline import Pipeline
 
-    from neurodec.riemann.estimators import Recentering
-
     if not isinstance(estimator, Pipeline):
         return []
+    from neurodec.riemann.estimators import Recentering
+
     return [i for i, (_, step) in enumerate(estimator.steps) if isinstance(step, Recentering)]
 
 
