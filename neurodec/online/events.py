@@ -197,6 +197,13 @@ class EventLockedDecoder(StreamingDecoder):
         self._markers.append(_Marker(t, code))
         if self.n_accepted == 0:
             return []
+        ahead = t - self._last_ts
+        if ahead > 60.0:
+            log.warning(
+                "a marker came %.0f s ahead of the newest sample: are the markers and the samples on the "
+                "same clock (LSL local_clock; BrainFlow sources convert theirs)?",
+                ahead,
+            )
         with self._threads:
             return self._decode_ready(self._resolve(self.n_accepted))
 

@@ -151,3 +151,11 @@ def test_event_locked_decoding_adapts_a_recentering_pipeline():
         dec.push_marker(o / SFREQ)
     out = _push(dec, x)
     assert all(d.ok for d in out) and dec.adapter.n_seen_ == 4
+
+
+def test_a_marker_on_another_clock_is_reported(caplog):
+    dec = _decoder()
+    dec.push(_signal(300))
+    with caplog.at_level("WARNING", logger="neurodec.online.events"):
+        assert dec.push_marker(1.7e9) == []  # a Unix time against a stream on LSL's clock
+    assert "same clock" in caplog.text and dec.n_waiting == 1
