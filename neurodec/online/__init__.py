@@ -4,9 +4,12 @@
 samples, get decisions). Around it: decoder files (:func:`save_decoder`,
 :func:`load_decoder`), LSL in and out through mne-lsl (:func:`open_stream`,
 :class:`DecisionOutlet`, :func:`lsl_loopback_only`), file replay as a live
-device (:class:`Replay`), BrainFlow boards (:class:`BrainFlowSource`) and the
+device (:class:`Replay`), BrainFlow boards (:class:`BrainFlowSource`), the
 pseudo-online evaluation (:class:`PseudoOnlineEvaluation`, a protocol of the
-evaluation engine; :func:`pseudo_online_scores` in memory). LSL and BrainFlow are
+evaluation engine; :func:`pseudo_online_scores` in memory) and online re-centering of
+covariance decoders (:class:`OnlineRecentering`). :class:`EventLockedDecoder` decodes
+the epoch after each stimulus marker (ERP/P300 decoders; LSL markers through
+:func:`open_markers`). LSL and BrainFlow are
 imported only when used (extras ``neurodec[online]``, ``neurodec[brainflow]``).
 """
 
@@ -37,6 +40,10 @@ __all__ = [
     "pseudo_online_scores",
     "PseudoOnlineEvaluation",
     "BrainFlowSource",
+    "OnlineRecentering",
+    "EventLockedDecoder",
+    "EventDecision",
+    "open_markers",
 ]
 
 # name -> module; imported on first access so `import neurodec.online` needs no LSL/skops.
@@ -57,6 +64,10 @@ _LAZY: dict[str, str] = {
     "pseudo_online_scores": "neurodec.online.pseudo_online",
     "PseudoOnlineEvaluation": "neurodec.online.evaluation",
     "BrainFlowSource": "neurodec.online.brainflow",
+    "OnlineRecentering": "neurodec.online.adapt",
+    "EventLockedDecoder": "neurodec.online.events",
+    "EventDecision": "neurodec.online.events",
+    "open_markers": "neurodec.online.markers",
 }
 
 

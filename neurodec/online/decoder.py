@@ -119,6 +119,13 @@ class StreamingDecoder:
         Unit the estimator was trained in (``"uV"`` for neurodec's paradigms).
         :meth:`run` then converts a stream that declares another unit (sets
         :attr:`scale`); ``None``: samples are used as they come, times ``scale``.
+    adapt : "auto" | bool | dict | OnlineRecentering | None
+        Unsupervised adaptation of a decoder trained with re-centering (a
+        :class:`~neurodec.riemann.Recentering` step): ``"auto"`` (default) re-centres
+        the stream by the running mean of its decoded windows; a dict gives the
+        :class:`~neurodec.online.OnlineRecentering` options (``memory``,
+        ``prior_weight``, ``metric``); ``False``: whiten by the fixed mean of the
+        training sessions. See :func:`neurodec.online.adapt.bind_adaptation`.
 
     Attributes
     ----------
@@ -131,6 +138,8 @@ class StreamingDecoder:
         estimated missing in gaps.
     n_decoded, n_flagged : int
         Windows decoded and windows flagged.
+    adapter : OnlineRecentering | None
+        The re-centering step of an adapted decoder (its running ``mean_``).
 
     Notes
     -----
@@ -153,6 +162,7 @@ class StreamingDecoder:
         max_jitter: float = 0.05,
         settle: float | None = None,
         unit: str | None = None,
+        adapt: Any = "auto",
     ) -> None:
         from sklearn.exceptions import NotFittedError
         from sklearn.utils.validation import check_is_fitted
@@ -184,7 +194,11 @@ class StreamingDecoder:
             ) from None
         except TypeError:  # not a scikit-learn estimator: trust it
             pass
+        from neurodec.online.adapt import bind_adaptation
+
         self.estimator = estimator
+        # what is decoded: the estimator, with a Recentering step made online
+        self._model, self.adapter = bind_adaptation(estimator, adapt)
         self.classes_ = getattr(estimator, "classes_", None)
         self.n_window = int(round(self.window * self.sfreq))
         self.n_step = max(1, int(round(self.step * self.sfreq)))
@@ -197,6 +211,8 @@ class StreamingDecoder:
             self.n_settle = int(round(_positive(settle, "settle") * self.sfreq)) if settle else 0
         # Pieces written to the ring at once; windows ending inside a piece are read back from it.
         self._piece = max(self.n_step, int(self.sfreq))
+        # Samples back from the newest whose faults are remembered (a window's reach).
+        self._history = self.n_window
         self._threads = OneThread()
         self.monitor = None  # a StreamMonitor while run() decodes a stream
         self.reset()
@@ -207,7 +223,8 @@ class StreamingDecoder:
         return len(self.ch_names)
 
     def reset(self) -> None:
-        """Forget every sample: empty buffer, fresh filter, counters to zero."""
+        """Forget every sample: empty buffer, fresh filter, counters to zero, the
+        running re-centering mean back to its start."""
         self._ring = RingBuffer(self.n_channels, self.n_window + self._piece)
         self._zi: np.ndarray | None = None
         self._last_ts = -np.inf
@@ -224,6 +241,8 @@ class StreamingDecoder:
         self.n_missing = 0
         self.n_decoded = 0
         self.n_flagged = 0
+        if self.adapter is not None:
+            self.adapter.reset()
 
     @property
     def samples_to_next_decision(self) -> int:
@@ -380,7 +399,7 @@ class StreamingDecoder:
         decisions = self._windows(y, ts, t0)
         self._last_ts = float(ts[-1])
         self.n_accepted += n
-        keep_from = self.n_accepted - self.n_window - self.n_settle
+        keep_from = self.n_accepted - self._history - self.n_settle
         first = int(np.searchsorted(self._reset_pos, keep_from, side="right"))
         if first:
             self._reset_pos = self._reset_pos[first:]
@@ -458,7 +477,7 @@ class StreamingDecoder:
     def _decode(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """``predict`` (and ``predict_proba``/``decision_function`` when available), with
         the pipeline's transforms computed once for all three."""
-        est = self.estimator
+        est = self._model
         if isinstance(est, Pipeline) and len(est.steps) > 1:
             Xt = est[:-1].transform(X)
             final = est.steps[-1][1]

@@ -130,7 +130,7 @@ class DecoderFile:
             Seconds between decisions.
         **kwargs
             Other :class:`~neurodec.online.StreamingDecoder` options
-            (``max_jitter``, ``settle``, ``scale``).
+            (``max_jitter``, ``settle``, ``scale``, ``adapt``).
         """
         from neurodec.online.decoder import StreamingDecoder
 
@@ -139,6 +139,43 @@ class DecoderFile:
             self.estimator,
             window=self.window,
             step=step,
+            sfreq=self.sfreq,
+            ch_names=list(self.ch_names),
+            fmin=self.fmin,
+            fmax=self.fmax,
+            **kwargs,
+        )
+
+    @property
+    def tmin(self) -> float:
+        """Start of the training epochs relative to their events (the paradigm's ``tmin``, else 0)."""
+        value = (self.metadata.get("paradigm") or {}).get("params", {}).get("tmin")
+        return 0.0 if value is None else float(value)
+
+    def event_locked(self, **kwargs: Any):
+        """A :class:`~neurodec.online.EventLockedDecoder` set up as the decoder was trained:
+        one decision per marker, on the epoch from ``tmin`` (the training paradigm's)
+        for the trained length.
+
+        Parameters
+        ----------
+        **kwargs
+            Other :class:`~neurodec.online.EventLockedDecoder` options (``codes``,
+            ``max_delay``, ``tmin``, ``adapt``...).
+        """
+        from neurodec.online.events import EventLockedDecoder
+
+        params = (self.metadata.get("paradigm") or {}).get("params", {})
+        if params.get("baseline") is not None:
+            raise InvalidInputError(
+                f"this decoder was trained on baseline-corrected epochs (baseline {params['baseline']}); "
+                "event-locked decoding cuts plain epochs: re-fit it with a paradigm without baseline"
+            )
+        kwargs.setdefault("unit", self.unit)
+        kwargs.setdefault("tmin", self.tmin)
+        return EventLockedDecoder(
+            self.estimator,
+            window=self.window,
             sfreq=self.sfreq,
             ch_names=list(self.ch_names),
             fmin=self.fmin,

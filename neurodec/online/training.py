@@ -36,6 +36,7 @@ def fit_decoder(
     subjects: Sequence[int] | None = None,
     paradigm: str | None = None,
     name: str | None = None,
+    causal: bool = False,
 ) -> Path:
     """Fit a YAML pipeline on ``subjects`` of ``dataset`` and write a decoder file.
 
@@ -53,6 +54,13 @@ def fit_decoder(
         ``LeftRightImagery``, ``MotorImagery`` or ``P300`` (default: the dataset's).
     name : str | None
         Pipeline name, when ``pipeline`` holds several.
+    causal : bool
+        Fit on epochs cut from runs filtered causally, as the stream will be
+        (:func:`neurodec.online.causal.causal_epochs`), instead of the paradigm's
+        zero-phase epochs: what event-locked ERP (P300) decoders need, since the
+        causal filter's delay shifts the waveform they learn.
+
+    Steps that take domains (``Recentering``) get one domain per subject and session.
 
     Returns
     -------
@@ -83,7 +91,12 @@ def fit_decoder(
             f"pipeline {spec.name!r} is for {list(spec.paradigms)}, not {pname} ({dataset.code})"
         )
     subjects = list(subjects) if subjects else list(dataset.subject_list)
-    X, y, meta = par.get_data(dataset, subjects)
+    if causal:
+        from neurodec.online.causal import causal_epochs
+
+        X, y, meta = causal_epochs(dataset, par, subjects)
+    else:
+        X, y, meta = par.get_data(dataset, subjects)
     if len(np.unique(y)) < 2:
         raise InvalidInputError(
             f"{dataset.code} subjects {subjects}: one class only ({np.unique(y)}); cannot fit"
@@ -96,9 +109,13 @@ def fit_decoder(
     log.info("fitting %s on %s subjects %s: X %s", spec.name, dataset.code, subjects, X.shape)
     from threadpoolctl import threadpool_limits
 
+    from neurodec.evaluation.engine import domain_steps
+
     estimator = spec.build()
+    domains = (meta["subject"].astype(str) + "/" + meta["session"].astype(str)).to_numpy()
+    fit_params = {("domains" if n is None else f"{n}__domains"): domains for n in domain_steps(estimator)}
     with threadpool_limits(limits=1):  # the folds' convention: results do not depend on the BLAS threads
-        estimator.fit(X, y)
+        estimator.fit(X, y, **fit_params)
     return save_decoder(
         out,
         estimator,
@@ -115,5 +132,6 @@ def fit_decoder(
             "subjects": subjects,
             "n_trials": int(len(y)),
             "sessions": sorted(str(s) for s in meta["session"].unique()),
+            "causal": bool(causal),
         },
     )

@@ -153,3 +153,25 @@ def test_not_a_decoder_file_and_bad_arguments(tmp_path, ts_lr):
     with pytest.raises(InvalidInputError, match="unique"):
         save_decoder(tmp_path / "x.ndec", ts_lr, None, ["a", "a"], 128, n_times=128)
     assert not (tmp_path / "x.ndec").exists()
+
+
+def test_event_locked_decoder_from_a_file_takes_the_paradigm_epoch(ts_lr, tmp_path):
+    from neurodec.online import EventLockedDecoder
+
+    path = save_decoder(
+        tmp_path / "erp.ndec",
+        ts_lr,
+        {"fmin": 1, "fmax": 20, "tmin": -0.2, "tmax": 0.8},
+        CH,
+        128.0,
+        n_times=128,
+    )
+    dec = load_decoder(path).event_locked(codes=[2], max_delay=0.5)
+    assert isinstance(dec, EventLockedDecoder)
+    assert (dec.n_window, dec.n_offset, dec.fmin, dec.fmax, dec.unit) == (128, -26, 1, 20, "uV")
+    assert dec.codes == {"2"} and dec.max_delay == 0.5
+    based = save_decoder(
+        tmp_path / "base.ndec", ts_lr, {"fmin": 1, "fmax": 20, "baseline": [-0.2, 0]}, CH, 128.0, n_times=128
+    )
+    with pytest.raises(InvalidInputError, match="baseline-corrected"):
+        load_decoder(based).event_locked()

@@ -63,3 +63,39 @@ def test_fit_user_errors_exit_2(fake_registry, tmp_path, capsys, cache_dir):
     assert main(["fit", str(pipelines_dir()), "--dataset", "Fake", "--out", str(tmp_path / "x.ndec")]) == 2
     assert "pick one with --name" in capsys.readouterr().err
     assert not (tmp_path / "x.ndec").exists()
+
+
+def test_fit_causal_trains_on_causally_filtered_epochs_with_per_session_recentering(
+    fake_registry, tmp_path, capsys, cache_dir, monkeypatch
+):
+    from neurodec.online import load_decoder
+    from neurodec.online.causal import causal_epochs
+    from neurodec.paradigms import LeftRightImagery
+    from neurodec.riemann import Recentering
+
+    recenter = tmp_path / "ts_recenter.yml"
+    recenter.write_text(
+        "name: Cov+Recenter+TS+LR\nparadigms: [LeftRightImagery]\npipeline:\n"
+        "  - {name: Covariances, from: pyriemann.estimation, parameters: {estimator: oas}}\n"
+        "  - {name: Recentering, from: neurodec.riemann}\n"
+        "  - {name: TangentSpace, from: pyriemann.tangentspace}\n"
+        "  - {name: LogisticRegression, from: sklearn.linear_model}\n"
+    )
+    out = tmp_path / "causal.ndec"
+    code = main(
+        ["fit", str(recenter), "--dataset", "Fake", "--subjects", "1", "2", "--causal", "--out", str(out)]
+    )
+    assert code == 0, capsys.readouterr()
+    assert "(causal epochs)" in capsys.readouterr().out
+    dec = load_decoder(out)
+    assert dec.metadata["metadata"]["causal"] is True
+    (ds,) = fake_registry(["Fake"], subjects=[1, 2])
+    X, y, meta = causal_epochs(ds, LeftRightImagery(), [1, 2])
+    offline, _, _ = LeftRightImagery().get_data(ds, [1, 2])
+    assert X.shape == offline.shape and not np.allclose(X, offline)  # same epochs, filtered causally
+    step = dec.estimator.named_steps["recentering"]
+    assert isinstance(step, Recentering) and sorted(step.means_) == ["1/0", "2/0"]  # one domain per session
+    expected = bench.read_pipeline_specs(recenter)[0].build()
+    domains = (meta["subject"].astype(str) + "/" + meta["session"]).to_numpy()
+    expected.fit(X, y, recentering__domains=domains)
+    np.testing.assert_allclose(dec.estimator[-1].coef_, expected[-1].coef_, rtol=1e-7)

@@ -312,3 +312,30 @@ def test_cli_reports_a_stream_that_disappears_mid_run_and_exits(
     assert code == 2 and "sent nothing for" in err and len(err.strip().splitlines()) == 1
     assert "decisions 3 (flagged" in out  # the final status line, then the one error line
     assert time.monotonic() - stopped[0] < 5.0  # reported after the data timeout, no hang
+
+@pytest.mark.slow
+@pytest.mark.lsl(timeout=60)
+def test_event_locked_decoding_over_lsl_takes_markers_from_a_marker_stream(recording, replay_factory):
+    from neurodec.online import EventLockedDecoder
+    from neurodec.online.markers import find_marker_stream, open_markers
+    from tests.online._estimators import recorder
+
+    path, data = recording  # annotations at 0.4, 1.2, 1.8 s
+    rep = replay_factory(path, chunk_size=16, repeat=1, wait_for_consumer=10)
+    decoder = EventLockedDecoder(recorder(len(CH), 50), window=0.2, tmin=0.0, sfreq=SFREQ, ch_names=CH)
+    rep.start()  # holds its first push until the data stream has a consumer
+    # the annotations share the data's source_id: only the irregular-rate stream is a marker stream
+    assert find_marker_stream(source_id=rep.source_id, timeout=3).name == f"{rep.name}-annotations"
+    got = []
+    with open_markers(source_id=rep.source_id, timeout=5) as markers:  # before the data: none is missed
+        with open_stream(source_id=rep.source_id, timeout=5, data_timeout=1.0) as src:
+            with pytest.raises(StreamLostError):  # the replay ends
+                for d in decoder.run(src, markers=markers):
+                    got.append(d)
+        assert markers.n_read == 3
+    assert [d.code for d in got] == ["left_hand", "right_hand", "left_hand"]
+    assert all(d.ok for d in got) and [d.onset for d in got] == [100, 300, 450]
+    expected = np.stack([data[:, o : o + 50] for o in (100, 300, 450)])
+    np.testing.assert_allclose(decoder.estimator.windows, expected, rtol=1e-6)  # float32 on the wire
+    with pytest.raises(DataNotFoundError, match="no LSL marker stream"):
+        find_marker_stream(name=f"{rep.name}-absent", timeout=0.3)
