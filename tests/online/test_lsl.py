@@ -313,6 +313,7 @@ def test_cli_reports_a_stream_that_disappears_mid_run_and_exits(
     assert "decisions 3 (flagged" in out  # the final status line, then the one error line
     assert time.monotonic() - stopped[0] < 5.0  # reported after the data timeout, no hang
 
+
 @pytest.mark.slow
 @pytest.mark.lsl(timeout=60)
 def test_event_locked_decoding_over_lsl_takes_markers_from_a_marker_stream(recording, replay_factory):
