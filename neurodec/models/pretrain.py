@@ -52,7 +52,15 @@ from neurodec.models.losses import pearson, tokenizer_loss
 from neurodec.models.rvq import perplexity
 from neurodec.models.tokenizer import BrainTokenizer, random_visible
 
-__all__ = ["PretrainConfig", "PretrainResult", "load_pretrain_config", "pretrain", "lr_factor"]
+__all__ = [
+    "PretrainConfig",
+    "PretrainResult",
+    "load_pretrain_config",
+    "pretrain",
+    "lr_factor",
+    "autocast_dtype",
+    "autocast_for",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +214,20 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
+    """Mixed-precision dtype of training on ``device``: bf16 on CUDA, None (float32) elsewhere."""
+    return torch.bfloat16 if torch.device(device).type == "cuda" else None
+
+
+def autocast_for(device: torch.device | str) -> torch.autocast:
+    """Autocast context of a training step on ``device`` (off where :func:`autocast_dtype` is None)."""
+    device = torch.device(device)
+    dtype = autocast_dtype(device)
+    if dtype is None:
+        return torch.autocast(device_type=device.type, enabled=False)
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
 def _prepare_corpus(config: PretrainConfig) -> Corpus:
     if config.sources:
         sources = [parse_source(s) if isinstance(s, str) else s for s in config.sources]
@@ -342,7 +364,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
     loader = torch.utils.data.DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate_windows, num_workers=config.num_workers
     )
-    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    autocast = autocast_for(device)
     model.train()
     bar = tqdm(total=config.steps, initial=step, desc="pretrain", unit="step", disable=not config.progress)
     started, windows_seen = time.perf_counter(), 0

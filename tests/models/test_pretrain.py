@@ -12,8 +12,16 @@ from neurodec.cli import main  # noqa: E402
 from neurodec.config import REPO_ROOT  # noqa: E402
 from neurodec.errors import ConfigError  # noqa: E402
 from neurodec.models import BrainTokenizer  # noqa: E402
+from neurodec.models import pretrain as pretrain_module  # noqa: E402
 from neurodec.models.checkpoint import load_checkpoint, load_model  # noqa: E402
-from neurodec.models.pretrain import PretrainConfig, load_pretrain_config, lr_factor, pretrain  # noqa: E402
+from neurodec.models.pretrain import (  # noqa: E402
+    PretrainConfig,
+    autocast_dtype,
+    autocast_for,
+    load_pretrain_config,
+    lr_factor,
+    pretrain,
+)
 
 
 def _config(corpus, out, **changes) -> PretrainConfig:
@@ -117,6 +125,27 @@ def test_learning_rate_schedule():
     assert lr_factor(10, 10, 100, 0.1) == pytest.approx(1.0)
     assert lr_factor(55, 10, 100, 0.1) == pytest.approx(0.55)
     assert lr_factor(100, 10, 100, 0.1) == pytest.approx(0.1)
+
+
+def test_bf16_autocast_is_chosen_on_cuda_only():
+    assert autocast_dtype("cuda") is torch.bfloat16
+    assert autocast_dtype(torch.device("cuda", 1)) is torch.bfloat16
+    assert autocast_dtype("cpu") is None
+    assert autocast_dtype("mps") is None
+    with autocast_for("cpu"):  # CPU autocast (bf16 when enabled) must stay off: float32 results
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+
+
+def test_training_steps_run_under_the_selected_autocast(small_corpus, tmp_path, monkeypatch):
+    devices = []
+
+    def spy(device):
+        devices.append(torch.device(device))
+        return autocast_for(device)
+
+    monkeypatch.setattr(pretrain_module, "autocast_for", spy)
+    pretrain(_config(small_corpus, tmp_path / "run", steps=1, device="cpu"))
+    assert devices == [torch.device("cpu")]
 
 
 def test_yaml_config_errors(tmp_path):
