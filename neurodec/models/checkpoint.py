@@ -35,6 +35,8 @@ __all__ = [
     "load_model",
     "rng_state",
     "set_rng_state",
+    "saved_config",
+    "check_model_config",
 ]
 
 CHECKPOINT_FORMAT = "neurodec-tokenizer"
@@ -127,9 +129,20 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     return ckpt
 
 
+#: Config fields added after checkpoints were first written, with the value every earlier
+#: checkpoint was trained with (not today's default): a run trained before the field
+#: existed is then never resumed, nor described, as if it had been trained with the new value.
+LEGACY_FIELDS: dict[str, Any] = {"phase_weighting": "uniform", "standardize_loss": False}
+
+
+def saved_config(ckpt: dict[str, Any]) -> TokenizerConfig:
+    """The :class:`TokenizerConfig` stored in a checkpoint (see :data:`LEGACY_FIELDS`)."""
+    return TokenizerConfig.from_dict({**LEGACY_FIELDS, **ckpt["model_config"]})
+
+
 def check_model_config(ckpt: dict[str, Any], config: TokenizerConfig, path: Any = "the checkpoint") -> None:
     """Raise :class:`ConfigError` if ``ckpt`` holds a model of another config."""
-    saved = TokenizerConfig.from_dict(ckpt["model_config"])
+    saved = saved_config(ckpt)
     diff = config.differences(saved)
     if diff:
         shown = ", ".join(f"{k}: wanted {a!r}, checkpoint has {b!r}" for k, (a, b) in diff.items())
@@ -143,7 +156,7 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     None), used by :meth:`BrainTokenizer.encode` and :meth:`BrainTokenizer.reconstruct`.
     """
     ckpt = load_checkpoint(path, map_location)
-    model = BrainTokenizer(TokenizerConfig.from_dict(ckpt["model_config"]))
+    model = BrainTokenizer(saved_config(ckpt))
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as exc:

@@ -119,6 +119,19 @@ def test_checkpoints_of_another_version_or_kind_are_refused(tmp_path):
         load_model(tmp_path / "junk.pt")
 
 
+def test_checkpoints_from_before_the_loss_options_keep_their_loss(small_corpus, tmp_path):
+    out = tmp_path / "run"
+    pretrain(_config(small_corpus, out, steps=2))
+    ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
+    for name in ("phase_weighting", "standardize_loss"):  # as written before these fields existed
+        del ckpt["model_config"][name]
+    torch.save(ckpt, out / "checkpoint.pt")
+    old = load_model(out / "checkpoint.pt")
+    assert (old.config.phase_weighting, old.config.standardize_loss) == ("uniform", False)
+    with pytest.raises(ConfigError, match="phase_weighting: wanted 'amplitude', checkpoint has 'uniform'"):
+        pretrain(_config(small_corpus, out, steps=4))
+
+
 def test_learning_rate_schedule():
     assert lr_factor(0, 10, 100, 0.1) == pytest.approx(0.1)
     assert lr_factor(9, 10, 100, 0.1) == pytest.approx(1.0)
