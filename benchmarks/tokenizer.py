@@ -441,7 +441,12 @@ def write_report(path, info):
         f"16 sources x 8 frames per 2-s window). Trained {tr['steps']} steps of {tr['batch_size']} windows "
         f"(~{tr['epochs']:.1f} epochs of {tr['train_windows']} windows: PhysionetMI subjects 1-15 "
         f"and simulated MEG/sEEG subjects 1-4), 25 % of channels hidden, noise 0.1, quantiser warm-up "
-        f"{tr['vq_warmup']} steps; training wall time {tr['wall_min']:.1f} min (CPU, 2 shared cores). "
+        f"{tr['vq_warmup']} steps, peak learning rate {tr.get('lr', 0.001):g}; loss L1 + exp(-r) + commitment + "
+        f"{tr.get('loss', {}).get('amplitude_weight', 1.0):g} x amplitude-spectrum L1 + "
+        f"{tr.get('loss', {}).get('phase_weight', 0.5):g} x phase L1 "
+        f"(bins weighted: {tr.get('loss', {}).get('phase_weighting', 'uniform')}; "
+        f"per-channel z-scored: {'yes' if tr.get('loss', {}).get('standardize_loss') else 'no'}); "
+        f"training wall time {tr['wall_min']:.1f} min (CPU, 2 shared cores). "
         f"Last logged training batch: r {tr['last_r']:.3f}, r on its hidden channels {tr['last_r_hidden']:.3f}."
     )
     lines.append("")
@@ -550,7 +555,24 @@ def write_report(path, info):
     lines.append("")
     lines.extend(info["notes"])
     lines.append("")
+    lines.append("## Why the first benchmark run was poor (diagnosis)")
+    lines.append("")
+    lines.extend(DIAGNOSIS)
+    lines.append("")
     path.write_text("\n".join(lines))
+
+
+def _training_settings(config, model):
+    """Learning rate and loss options of the run (for the report)."""
+    return {
+        "lr": config.lr,
+        "loss": {
+            "amplitude_weight": model.config.amplitude_weight,
+            "phase_weight": model.config.phase_weight,
+            "phase_weighting": model.config.phase_weighting,
+            "standardize_loss": model.config.standardize_loss,
+        },
+    }
 
 
 def _held_out_summary(rows):
@@ -595,6 +617,11 @@ def main() -> None:
         action="store_true",
         help="Keep the evaluations of the existing JSON, re-run the probes.",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="Rewrite the report from the existing JSON (training settings refreshed from --config).",
+    )
     parser.add_argument("--out", default=str(RESULT))
     parser.add_argument("--probe", choices=["train", "encode"], default=None, help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", default=None, help=argparse.SUPPRESS)
@@ -619,6 +646,17 @@ def main() -> None:
     from neurodec.models.checkpoint import load_model
     from neurodec.models.pretrain import pretrain
 
+    out = Path(args.out)
+    if args.report_only:
+        info = json.loads(out.with_suffix(".json").read_text())
+        model = load_model(Path(config.out) / "tokenizer.pt")
+        info["training"].update(_training_settings(config, model))
+        info["notes"] = NOTES
+        out.with_suffix(".json").write_text(json.dumps(info, indent=1, default=str))
+        write_report(out, info)
+        print(f"wrote {out}")
+        return
+
     torch.set_num_threads(max(1, torch.get_num_threads()))
     t0 = time.perf_counter()
     result = pretrain(config)
@@ -629,7 +667,6 @@ def main() -> None:
     train_windows = sum(corpus.entry(r)["n_windows"] for r in corpus.select(subjects=config.subjects))
     print(f"training ready ({time.perf_counter() - t0:.0f} s); evaluating", flush=True)
 
-    out = Path(args.out)
     if args.reuse_json:
         old = json.loads(out.with_suffix(".json").read_text())
         rows, summary, by_subject = old["held_out"], old["held_out_summary"], old["held_out_by_subject"]
@@ -667,6 +704,7 @@ def main() -> None:
             "train_windows": train_windows,
             "epochs": result.step * config.batch_size / train_windows,
             "vq_warmup": config.vq_warmup_steps,
+            **_training_settings(config, model),
             "wall_min": wall_min,
             "windows_per_s": float(last["windows_per_s"]),
             "last_r": float(last["r"]),
@@ -689,10 +727,13 @@ def main() -> None:
 
 
 NOTES = [
-    "* The goal (beat spherical splines at 50 % hidden) is **not met** with this budget. The corpus is tiny for "
-    "a foundation model: 1.5 h of 64-channel EEG (15 subjects) plus ~19 min of simulated MEG/sEEG, ~2 epochs "
-    "in ~20 min on 2 shared CPU cores; the training loss was still falling. These figures say what the pipeline "
-    "does with a toy budget, not what the architecture can reach with hours of data on a GPU.",
+    "* The goal (beat spherical splines at 50 % hidden) is **not met**: r 0.589 against 0.761. The first run "
+    "(the issue's loss, lr 1e-3, 450 steps in 20 min) had 0.608 / 0.587 / 0.567; this one (amplitude-weighted "
+    "phase, amplitude weight 0.1, z-scored terms, lr 3e-3, 350 steps in 11 min) 0.637 / 0.611 / 0.589. The "
+    "corpus is tiny for a foundation model (1.5 h of 64-channel EEG from 15 subjects plus ~19 min of "
+    "simulated MEG/sEEG, under 2 epochs on 2 shared CPU cores), but the diagnosis below shows that more of "
+    "the same training would not close the gap: the training r flattens after ~150 steps, and the encoder's "
+    "latents use ~3 of their 32 dimensions.",
     "* The spline figures here are not comparable to a spline r measured another way (e.g. 0.907 / 0.883 quoted "
     "for subjects 17-20): they are per 2-s window, on 0.1 Hz high-passed, notched, 256-Hz signals, in the "
     "visible channels' average reference, with random hidden sets.",
@@ -702,9 +743,58 @@ NOTES = [
     "* Recordings other than PhysionetMI and the simulator were never seen in training (zero-shot): other "
     "caps, amplifiers, references, and modalities the model saw only in simulation (MEG, sEEG) or never (ECoG). "
     "Several are only 1-20 s long, so their rows average few windows. Real sEEG/ECoG are far from the "
-    "simulated sEEG the model saw (r 0.10 / 0.16 at 0 % hidden): iEEG needs real iEEG in the corpus.",
-    "* Speed: other jobs share the 2 cores, so throughput varies several-fold from minute to minute (the "
-    "JSON lists every repeat); the best repeat is reported, and the 20-min run's figure is its average.",
+    "simulated sEEG the model saw (r 0.06 / 0.10 at 0 % hidden): iEEG needs real iEEG in the corpus.",
+    "* Speed: other jobs share the 2 cores (this run: 1 torch thread, OMP_NUM_THREADS=1, nice 10), so "
+    "throughput varies several-fold from minute to minute (the JSON lists every repeat); the best repeat is "
+    "reported, and the whole run's figure is its average.",
+]
+
+DIAGNOSIS = [
+    "The first run (held-out r 0.608 / 0.587 / 0.567 at 0 / 25 / 50 % hidden) was diagnosed with probes that are "
+    "not part of this script (scratch code, figures quoted here): 180 held-out windows (12 per recording of "
+    "subjects 16-20), r as above in normalised units, 1 torch thread on the shared cores.",
+    "",
+    "* **The metric is right.** On the same windows, r between the target and its own low-pass is 0.73 (4 Hz), "
+    "0.84 (15 Hz), 0.91 (30 Hz); 70 % of the power is below 4 Hz. A per-frame PCA (64 channels x 64 samples "
+    "-> k components, fitted on subjects 1-15) reaches r 0.84 with k = 128 and 0.94 with k = 512, the size of the "
+    "16 x 32 continuous latents of a frame: the architecture's bottleneck is not what limits r 0.6.",
+    "* **Not the quantiser.** The first checkpoint gives r 0.613 with its RVQ tokens and 0.613 with the "
+    "continuous latents (0.574 / 0.574 at 50 % hidden).",
+    "* **It reconstructed only the slow part.** Its coherence with the target is 0.77-0.87 below 4 Hz and "
+    "0.09-0.43 above; its r (0.61) is that of the window's 8 frame means linearly interpolated (0.63).",
+    "* **The loss slowed learning.** The plain phase L1 averages the phase error over every bin up to 96 Hz, "
+    "most of which hold noise whose phase cannot be predicted, and the gradient of a bin's phase is 1 / its "
+    "predicted amplitude, largest where the prediction is smallest; the amplitude-spectrum L1 rewards "
+    "putting power at the right frequencies even with the wrong phase, which lowers r. 100-step probes "
+    "(batch 16, continuous latents, base size), r at 0 % / 50 % hidden: loss as issued 0.512 / 0.482 and "
+    "without both spectral terms 0.623 / 0.590 (these two without the LayerNorm on the source attention's "
+    "values, which changed nothing, below; the original model with the issued loss: 0.575 / 0.542 after 150 "
+    "steps); phase weighted by the target's "
+    "amplitude 0.592 / 0.558; the same with lr 3e-3 0.606 / 0.568; amplitude weight 0.1 as well 0.629 / 0.591; "
+    "per-channel z-scored terms as well (this run's loss) 0.632 / 0.593; without spectral terms at lr 3e-3 "
+    "0.634 / 0.596. So the kept spectral terms, amplitude-weighted and down-weighted, cost nothing measurable. "
+    "The gain shrinks with training: the full run gains +0.02-0.03 over the first one (in fewer steps).",
+    "* **Not the decoder, nor the value normalisation.** A per-frame linear head instead of the transposed "
+    "convolutions, and the source attention without LayerNorm on its values, followed the same training curve "
+    "as the original over the first 50-100 steps (probes stopped early; no held-out figure).",
+    "* **What limits now: the encoder's latents are nearly 3-dimensional.** In this run's checkpoint (as in "
+    "the first), on 96 held-out windows, the covariance of the 32-dim latents about each (frame, source) "
+    "slot's mean has 3 non-negligible eigenvalues (69 / 23 / 8 % of the variance, participation ratio 1.9); "
+    "the output of the source cross-attention is already so (the per-channel convolution features are less: "
+    "61 / 16 / 8 / 3 / 3 %). The RVQ then quantises almost losslessly (squared error 0.004 against a signal "
+    "variance of 25; r with tokens = r with continuous latents to 3 decimals), so 4 x 512 codes carry what "
+    "3 numbers per source and frame can. Making the latents use their dimensions (the source attention's "
+    "pooling, the encoder's width) is the next thing to try. One 100-step probe of it (the source attention's "
+    "values multiplied by a per-channel gain vector from the sensor embedding, so that sources can form "
+    "signed spatial filters) gave 0.629 / 0.590, no gain.",
+    "* **Every other variant probed lands at the same 0.63 / 0.59 after 100 steps** (this run's loss and lr): "
+    "the encoder fed the signal and its first difference (pre-emphasis) 0.630 / 0.591; 8 attention heads "
+    "0.628 / 0.590; no hidden channels and no input noise (a plain auto-encoder) 0.632 / 0.591, so hiding "
+    "channels costs nothing at 0 % and the model interpolates as well without being trained to. Without the "
+    "learned spatial bias of the attention it learns much more slowly (0.412 / 0.402). The common limit is "
+    "not identified yet.",
+    "* Learning rate 3e-3 instead of 1e-3: +0.01 (within the noise of these probes); batch 8 for 200 steps "
+    "instead of 16 for 100: the same r (0.636 / 0.595).",
 ]
 
 

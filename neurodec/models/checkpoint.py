@@ -40,6 +40,7 @@ __all__ = [
     "tokenizer_from_entries",
     "rng_state",
     "set_rng_state",
+    "saved_config",
 ]
 
 CHECKPOINT_FORMAT = "neurodec-tokenizer"
@@ -140,9 +141,23 @@ def load_checkpoint(
     return ckpt
 
 
+#: Tokenizer config fields added after checkpoints were first written, with the value every
+#: earlier checkpoint was trained with (not today's default): a run trained before the field
+#: existed is then never resumed, nor described, as if it had been trained with the new value.
+LEGACY_FIELDS: dict[str, Any] = {"phase_weighting": "uniform", "standardize_loss": False}
+
+
+def saved_config(ckpt: dict[str, Any], cls: type = TokenizerConfig) -> Any:
+    """The config (of class ``cls``) stored in a checkpoint; tokenizer configs get :data:`LEGACY_FIELDS`."""
+    values = ckpt["model_config"]
+    if cls is TokenizerConfig:
+        values = {**LEGACY_FIELDS, **values}
+    return cls.from_dict(values)
+
+
 def check_model_config(ckpt: dict[str, Any], config: Any, path: Any = "the checkpoint") -> None:
     """Raise :class:`ConfigError` if ``ckpt`` holds a model of another config (of ``config``'s class)."""
-    saved = type(config).from_dict(ckpt["model_config"])
+    saved = saved_config(ckpt, type(config))
     diff = config.differences(saved)
     if diff:
         shown = ", ".join(f"{k}: wanted {a!r}, checkpoint has {b!r}" for k, (a, b) in diff.items())
@@ -160,7 +175,7 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
 
 def tokenizer_from_entries(ckpt: dict[str, Any], path: Any = "the checkpoint") -> BrainTokenizer:
     """A tokenizer (eval mode) from the ``model_config``, ``model`` and ``preprocess`` entries of a dict."""
-    model = BrainTokenizer(TokenizerConfig.from_dict(ckpt["model_config"]))
+    model = BrainTokenizer(saved_config(ckpt))
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as exc:

@@ -19,7 +19,10 @@ from typing import Any
 
 from neurodec.errors import ConfigError
 
-__all__ = ["TokenizerConfig", "SIZES", "ModelConfig", "MODEL_SIZES"]
+__all__ = ["TokenizerConfig", "SIZES", "ModelConfig", "MODEL_SIZES", "PHASE_WEIGHTINGS"]
+
+#: How the phase loss weighs frequency bins (see :mod:`neurodec.models.losses`).
+PHASE_WEIGHTINGS = ("amplitude", "uniform")
 
 
 class _NamedConfig:
@@ -79,7 +82,9 @@ class TokenizerConfig(_NamedConfig):
     Decoder: ``n_decoder_layers`` transformer layers, then each channel's sensor
     embedding queries the sources of each frame and transposed convolutions return to
     the signal. Training: ``hide_fraction`` of the channels are hidden from the encoder,
-    Gaussian noise ``noise_std`` is added to the visible ones; loss weights below.
+    Gaussian noise ``noise_std`` is added to the visible ones; loss weights below, and
+    ``phase_weighting`` (``"amplitude"`` or ``"uniform"``) and ``standardize_loss`` (see
+    :mod:`neurodec.models.losses`).
     """
 
     d_model: int = 32
@@ -104,6 +109,8 @@ class TokenizerConfig(_NamedConfig):
     commitment_weight: float = 1.0
     amplitude_weight: float = 1.0
     phase_weight: float = 0.5
+    phase_weighting: str = "amplitude"
+    standardize_loss: bool = True
     spectrum_max_hz: float = 96.0
     name: str = field(default="custom", compare=False)
 
@@ -116,6 +123,10 @@ class TokenizerConfig(_NamedConfig):
             (0 < self.ema_decay < 1, "ema_decay must be in (0, 1)"),
             (self.codebook_size >= 2 and self.n_levels >= 1, "need codebook_size >= 2 and n_levels >= 1"),
             (min(self.d_model, self.code_dim, self.n_sources, self.conv_channels) >= 1, "sizes must be >= 1"),
+            (
+                self.phase_weighting in PHASE_WEIGHTINGS,
+                f"phase_weighting must be one of {PHASE_WEIGHTINGS}, got {self.phase_weighting!r}",
+            ),
         ]
         for ok, msg in checks:
             if not ok:

@@ -3,11 +3,20 @@
 ``loss = L1 + exp(-r) + commitment_weight * commitment
         + amplitude_weight * amplitude-spectrum L1 + phase_weight * phase L1``
 
+* ``standardize_loss`` (default): prediction and target of each channel are first divided
+  by the target's standard deviation over the window (the targets are z-scored per window
+  and channel), so every channel weighs the same, as in the Pearson r the model is judged
+  by; otherwise they stay in the per-type scale of :mod:`neurodec.models.normalize`;
 * L1: mean absolute error over time;
 * ``exp(-r)``: r is the Pearson correlation over the window, per channel (1 when perfect);
 * spectra: ``rfft`` (orthonormal) of prediction and target over the bins from the first
   non-zero frequency up to ``spectrum_max_hz``; the phase term is the absolute *wrapped*
-  phase difference (in [0, pi]), so -pi and pi count as equal.
+  phase difference (in [0, pi]), so -pi and pi count as equal. With ``phase_weighting =
+  "amplitude"`` (default) each bin's phase error is weighted by the target's amplitude in
+  that bin (weights summing to 1 per channel): the phase of bins where the target has
+  almost no power is noise the model cannot predict, and its gradient (1 / the predicted
+  amplitude) is largest exactly there, so a plain mean over bins (``"uniform"``) lets
+  those bins dominate training.
 
 Every term is averaged over the valid (non-padding) channels of the batch, hidden
 channels included: the model is asked to reconstruct all of them.
@@ -20,6 +29,9 @@ import torch
 from neurodec.models.config import TokenizerConfig
 
 __all__ = ["pearson", "tokenizer_loss"]
+
+#: Standard deviations below this (flat channels, in normalised units) are not divided by.
+_MIN_STD = 1e-3
 
 
 def pearson(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -58,6 +70,9 @@ def tokenizer_loss(
         ``commitment``, ``amplitude``, ``phase``.
     """
     pred, target = pred.float()[valid], target.float()[valid]  # (N, T): valid channels only
+    if config.standardize_loss:
+        sd = target.std(-1, keepdim=True).clamp(min=_MIN_STD)  # (N, 1), a constant of the target
+        pred, target = pred / sd, target / sd
     l1 = (pred - target).abs().mean()
     r = pearson(pred, target)  # (N,)
     corr_term = torch.exp(-r).mean()
@@ -70,7 +85,11 @@ def tokenizer_loss(
     cross = fp * ft.conj()
     defined = cross.abs().detach() > 1e-12  # the phase of 0 (a flat channel) has no gradient
     phase = torch.where(defined, torch.angle(torch.where(defined, cross, torch.ones_like(cross))), 0.0)
-    phase = phase.abs().mean()
+    if config.phase_weighting == "amplitude":
+        weight = _modulus(ft).detach()  # (N, n_bins)
+        phase = ((phase.abs() * weight).sum(-1) / weight.sum(-1).clamp(min=1e-12)).mean()
+    else:
+        phase = phase.abs().mean()
 
     loss = (
         l1

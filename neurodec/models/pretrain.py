@@ -52,7 +52,13 @@ from neurodec.models.training import (
     write_run_config,
 )
 
-__all__ = ["PretrainConfig", "PretrainResult", "load_pretrain_config", "pretrain", "lr_factor"]
+__all__ = [
+    "PretrainConfig",
+    "PretrainResult",
+    "load_pretrain_config",
+    "pretrain",
+    "lr_factor",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ __all__ = [
     "resume_run",
     "MetricsLog",
     "device_of",
+    "autocast_dtype",
     "autocast_for",
     "write_run_config",
 ]
@@ -177,6 +178,15 @@ def device_of(name: str) -> torch.device:
     return torch.device(name)
 
 
-def autocast_for(device: torch.device) -> torch.autocast:
-    """bf16 autocast on CUDA; a disabled context elsewhere (CPU runs in fp32)."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
+    """Mixed-precision dtype of training on ``device``: bf16 on CUDA, None (float32) elsewhere."""
+    return torch.bfloat16 if torch.device(device).type == "cuda" else None
+
+
+def autocast_for(device: torch.device | str) -> torch.autocast:
+    """Autocast context of a training step on ``device`` (off where :func:`autocast_dtype` is None)."""
+    device = torch.device(device)
+    dtype = autocast_dtype(device)
+    if dtype is None:
+        return torch.autocast(device_type=device.type, enabled=False)
+    return torch.autocast(device_type=device.type, dtype=dtype)

@@ -8,6 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from neurodec.errors import ConfigError  # noqa: E402
 from neurodec.models import TokenizerConfig, tokenizer_loss  # noqa: E402
 from neurodec.models.normalize import denormalize, normalize  # noqa: E402
 
@@ -98,3 +99,39 @@ def test_padding_channels_do_not_enter_the_loss_nor_make_nan_gradients():
     out["loss"].backward()
     assert torch.isfinite(pred2.grad).all()
     assert float(pred2.grad[1, 3:].abs().max()) == 0.0
+
+
+def test_amplitude_weighted_phase_ignores_bins_without_target_power():
+    t = torch.arange(512) / 256.0
+    target = torch.sin(2 * math.pi * 10.0 * t)[None, None]  # (1, 1, 512): power in one bin
+    g = torch.Generator().manual_seed(0)
+    pred = target + 1e-3 * torch.randn(1, 1, 512, generator=g)  # right where it matters, noise elsewhere
+    valid = torch.ones(1, 1, dtype=torch.bool)
+    zero = torch.zeros(())
+    weighted = tokenizer_loss(pred, target, valid, zero, TokenizerConfig.from_size("tiny"))
+    uniform = tokenizer_loss(
+        pred, target, valid, zero, TokenizerConfig.from_size("tiny", phase_weighting="uniform")
+    )
+    assert float(weighted["phase"]) < 0.01
+    assert float(uniform["phase"]) > 1.0  # random phases in the empty bins: pi / 2 on average
+
+
+def test_standardized_loss_weighs_every_channel_alike():
+    g = torch.Generator().manual_seed(0)
+    target = torch.randn(1, 2, 512, generator=g)
+    pred = target + 0.5 * torch.randn(1, 2, 512, generator=g)
+    valid = torch.ones(1, 2, dtype=torch.bool)
+    gain = torch.tensor([1.0, 20.0])[None, :, None]  # the second channel 20 times larger
+    zero = torch.zeros(())
+    for standardize, same in ((True, True), (False, False)):
+        cfg = TokenizerConfig.from_size("tiny", standardize_loss=standardize)
+        a = tokenizer_loss(pred, target, valid, zero, cfg)
+        b = tokenizer_loss(pred * gain, target * gain, valid, zero, cfg)
+        for term in ("l1", "amplitude"):
+            assert (float(a[term]) == pytest.approx(float(b[term]), rel=1e-4)) is same
+        assert float(a["r"]) == pytest.approx(float(b["r"]), rel=1e-5)
+
+
+def test_config_rejects_an_unknown_phase_weighting():
+    with pytest.raises(ConfigError, match="phase_weighting"):
+        TokenizerConfig.from_size("tiny", phase_weighting="loud")

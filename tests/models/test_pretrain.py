@@ -12,8 +12,15 @@ from neurodec.cli import main  # noqa: E402
 from neurodec.config import REPO_ROOT  # noqa: E402
 from neurodec.errors import ConfigError  # noqa: E402
 from neurodec.models import BrainTokenizer  # noqa: E402
+from neurodec.models import pretrain as pretrain_module  # noqa: E402
 from neurodec.models.checkpoint import load_checkpoint, load_model  # noqa: E402
-from neurodec.models.pretrain import PretrainConfig, load_pretrain_config, lr_factor, pretrain  # noqa: E402
+from neurodec.models.pretrain import (  # noqa: E402
+    PretrainConfig,
+    load_pretrain_config,
+    lr_factor,
+    pretrain,
+)
+from neurodec.models.training import autocast_dtype, autocast_for  # noqa: E402
 
 
 def _config(corpus, out, **changes) -> PretrainConfig:
@@ -111,12 +118,46 @@ def test_checkpoints_of_another_version_or_kind_are_refused(tmp_path):
         load_model(tmp_path / "junk.pt")
 
 
+def test_checkpoints_from_before_the_loss_options_keep_their_loss(small_corpus, tmp_path):
+    out = tmp_path / "run"
+    pretrain(_config(small_corpus, out, steps=2))
+    ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
+    for name in ("phase_weighting", "standardize_loss"):  # as written before these fields existed
+        del ckpt["model_config"][name]
+    torch.save(ckpt, out / "checkpoint.pt")
+    old = load_model(out / "checkpoint.pt")
+    assert (old.config.phase_weighting, old.config.standardize_loss) == ("uniform", False)
+    with pytest.raises(ConfigError, match="phase_weighting: wanted 'amplitude', checkpoint has 'uniform'"):
+        pretrain(_config(small_corpus, out, steps=4))
+
+
 def test_learning_rate_schedule():
     assert lr_factor(0, 10, 100, 0.1) == pytest.approx(0.1)
     assert lr_factor(9, 10, 100, 0.1) == pytest.approx(1.0)
     assert lr_factor(10, 10, 100, 0.1) == pytest.approx(1.0)
     assert lr_factor(55, 10, 100, 0.1) == pytest.approx(0.55)
     assert lr_factor(100, 10, 100, 0.1) == pytest.approx(0.1)
+
+
+def test_bf16_autocast_is_chosen_on_cuda_only():
+    assert autocast_dtype("cuda") is torch.bfloat16
+    assert autocast_dtype(torch.device("cuda", 1)) is torch.bfloat16
+    assert autocast_dtype("cpu") is None
+    assert autocast_dtype("mps") is None
+    with autocast_for("cpu"):  # CPU autocast (bf16 when enabled) must stay off: float32 results
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+
+
+def test_training_steps_run_under_the_selected_autocast(small_corpus, tmp_path, monkeypatch):
+    devices = []
+
+    def spy(device):
+        devices.append(torch.device(device))
+        return autocast_for(device)
+
+    monkeypatch.setattr(pretrain_module, "autocast_for", spy)
+    pretrain(_config(small_corpus, tmp_path / "run", steps=1, device="cpu"))
+    assert devices == [torch.device("cpu")]
 
 
 def test_yaml_config_errors(tmp_path):
