@@ -112,15 +112,25 @@ def build_rows(names, epochs, args, info):
             )
             settings = {
                 "FM pretrained+fine-tuned": dict(checkpoint=args.fm_checkpoint),
-                # the same architecture, untrained; with --fm-tokenizer, on the same token grid
+                # the checkpoint's architecture, untrained; with --fm-tokenizer, on the same token grid
                 "FM from scratch": dict(
-                    checkpoint=None, **({"tokenizer": args.fm_tokenizer} if args.fm_tokenizer else {})
+                    checkpoint=None,
+                    model_options=_checkpoint_architecture(args.fm_checkpoint),
+                    **({"tokenizer": args.fm_tokenizer} if args.fm_tokenizer else {}),
                 ),
                 "FM frozen probe": dict(checkpoint=args.fm_checkpoint, freeze_backbone=True),
             }
             for name in wanted:
                 rows[name] = make_pipeline(cls(**settings[name], **common))
     return rows, notes
+
+
+def _checkpoint_architecture(path) -> dict:
+    """The pretrained backbone's ModelConfig fields, so the from-scratch row is the same model."""
+    from neurodec.models.pretrain_backbone import load_foundation
+
+    backbone, _ = load_foundation(path)
+    return {k: v for k, v in backbone.config.to_dict().items() if k != "name"}
 
 
 def label_subset(meta, y, subjects, fraction, seed):
@@ -407,7 +417,11 @@ def main(argv=None):
     parser.add_argument("--no-cv", action="store_true", help="only the fixed split")
     parser.add_argument("--no-fixed", action="store_true", help="only the engine's cross-subject folds")
     parser.add_argument("--fm-checkpoint", default=None, help="pretrained foundation-model checkpoint")
-    parser.add_argument("--fm-size", default="tiny", help="size of the from-scratch row (the checkpoint's)")
+    parser.add_argument(
+        "--fm-size",
+        default="tiny",
+        help="named size under the from-scratch row (its fields: the checkpoint's)",
+    )
     parser.add_argument("--fm-tokenizer", default=None, help="tokenizer checkpoint of the from-scratch row")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
