@@ -311,6 +311,7 @@ def _run_dataset(
     ):
         for subject, sub, tasks in work:
             meta = sub.metadata
+            domains = trial_domains(meta)  # for the steps that take them (Recentering)
             raws = dataset.get_data(subjects=[subject])[subject]
             signals = {}
             for fold, _ in tasks:
@@ -325,7 +326,7 @@ def _run_dataset(
                     param_grid.get(name),
                     sub.X,
                     sub.y,
-                    trial_domains(meta),
+                    domains,
                     fold.train,
                     fold.test,
                     signals[task_id(fold)],
