@@ -293,3 +293,24 @@ def test_recentering_pipelines_are_fitted_per_domain_and_adapt_online(tmp_path, 
     expected = {(1, "0", int(r.run)): (r.online, r.offline) for r in ref.itertuples()}
     got = rows.assign(pipeline=rows["pipeline"].str.replace("Cov+RC+TS+LR", "TS+LR", regex=False))
     _assert_same_runs(got, expected)
+
+
+@pytest.mark.data
+def test_recentering_pipeline_gets_online_and_offline_rows_on_physionet(data_root, tmp_path, cache_dir):
+    from neurodec.datasets import get_dataset
+    from neurodec.online.evaluation import PseudoOnlineEvaluation
+    from neurodec.paradigms import LeftRightImagery
+
+    ds = get_dataset("PhysionetMI", data_root=data_root)
+    ds.subject_list = [1]
+    par = LeftRightImagery(channels=["C3", "Cz", "C4", "FC3", "FC4", "CP3", "CP4", "Pz"])
+    ev = PseudoOnlineEvaluation(par, [ds], results=tmp_path, progress=False, step=0.5, chunk_size=400)
+    rows = ev.process_folds(_recentering())
+    counts = rows["pipeline"].value_counts().to_dict()
+    assert counts == {"Cov+RC+TS+LR": 3, "Cov+RC+TS+LR (offline)": 3}  # one pair per held-out run
+    assert rows["score"].between(0.5, 1.0).all()  # scored as the others: ROC-AUC above chance
+    ref = pseudo_online_scores(_recentering(), ds, par, step=0.5, chunk_size=400)
+    runs = sorted(ref["run"].unique(), key=lambda r: list(ref["run"]).index(r))
+    expected = {(1, r.session, runs.index(r.run)): (r.online, r.offline) for r in ref.itertuples()}
+    got = rows.assign(pipeline=rows["pipeline"].str.replace("Cov+RC+TS+LR", "TS+LR", regex=False))
+    _assert_same_runs(got, expected)
