@@ -63,6 +63,8 @@ from neurodec.evaluation.store import ResultsStore
 __all__ = [
     "run_protocol",
     "domain_steps",
+    "domain_fit_params",
+    "trial_domains",
     "info_steps",
     "DomainwisePredictor",
     "plan_shared_prefixes",
@@ -98,8 +100,14 @@ def _info_fit_params(names: list[str | None], info: Any) -> dict:
     return {("info" if n is None else f"{n}__info"): info for n in names}
 
 
-def _domain_fit_params(names: list[str | None], domains: np.ndarray) -> dict:
+def domain_fit_params(names: list[str | None], domains: np.ndarray) -> dict:
+    """The fit parameters giving ``domains`` to the steps ``names`` (:func:`domain_steps`)."""
     return {("domains" if n is None else f"{n}__domains"): domains for n in names}
+
+
+def trial_domains(meta: pd.DataFrame) -> np.ndarray:
+    """Each trial's domain id, ``"subject/session"``: what steps with ``requires_domains`` get."""
+    return (meta["subject"].astype(str) + "/" + meta["session"].astype(str)).to_numpy()
 
 
 def _has(method: str):
@@ -196,7 +204,7 @@ def _fit_and_score_shared(
             inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
             model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
         names = domain_steps(model)
-        fit_params = _domain_fit_params(names, domains[train]) if names else {}
+        fit_params = domain_fit_params(names, domains[train]) if names else {}
         fit_params.update(_info_fit_params(info_steps(model), info))
         t0 = perf_counter()
         model.fit(X_train, y_train, **fit_params)
@@ -434,7 +442,7 @@ def _run_dataset(
 ) -> None:
     data = load_epochs(paradigm, dataset, subjects)
     meta = data.metadata
-    domains = (meta["subject"].astype(str) + "/" + meta["session"].astype(str)).to_numpy()
+    domains = trial_domains(meta)
     folds = list(splitter.iter_folds(data.y, meta))
     done = stored_tasks(store, code, evaluation, context, versions, per_subject)
     n_channels = int(data.X.shape[1]) if data.X.ndim >= 2 else 0

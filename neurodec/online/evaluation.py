@@ -14,6 +14,13 @@ scores the held-out run twice with that fitted model:
 - ``<pipeline> (offline)``: its epochs from the paradigm, as every other protocol
   scores them.
 
+Pipelines with steps that take per-trial domains (``requires_domains``, e.g.
+:class:`~neurodec.riemann.Recentering`) are fitted with one domain per subject and
+session, as the engine fits them; offline, the held-out run is re-centred on its own
+epochs (:class:`~neurodec.evaluation.engine.DomainwisePredictor`); online, the stream
+adapts as a live session does by default (:class:`~neurodec.online.adapt.OnlineRecentering`:
+the running mean of the windows decoded so far, no labels).
+
 Both rows go to the results store in one transaction per fold, under the
 evaluation ``PseudoOnline``, so ``neurodec results show|compare|plot`` report
 online and offline side by side (and ``compare`` tests them paired per subject),
@@ -44,7 +51,15 @@ from tqdm.auto import tqdm
 from neurodec.errors import InvalidInputError
 from neurodec.evaluation.backends import parallel_backend
 from neurodec.evaluation.data import load_epochs
-from neurodec.evaluation.engine import domain_steps, run_protocol, stored_tasks, task_id
+from neurodec.evaluation.engine import (
+    DomainwisePredictor,
+    domain_fit_params,
+    domain_steps,
+    run_protocol,
+    stored_tasks,
+    task_id,
+    trial_domains,
+)
 from neurodec.evaluation.evaluations import BaseEvaluation
 from neurodec.evaluation.metrics import get_metric
 from neurodec.evaluation.procs import terminate_gracefully
@@ -86,8 +101,10 @@ class PseudoOnlineEvaluation(BaseEvaluation):
     Each fold gives two rows: the pipeline's own name (its online score) and
     ``<name> (offline)`` (the offline score of the same fitted model on the same
     held-out run). Pipelines with a step that needs per-trial domains
-    (``requires_domains``, e.g. ``Recentering``) are left out with a warning: a
-    streaming decoder has no test domain to re-centre on.
+    (``requires_domains``, e.g. ``Recentering``) are fitted with one domain per
+    subject/session; offline the held-out run is re-centred on its own epochs, online
+    by the running mean of the stream's decoded windows (``OnlineRecentering``, the
+    streaming decoder's default adaptation).
     """
 
     name = "PseudoOnline"
@@ -146,12 +163,7 @@ class PseudoOnlineEvaluation(BaseEvaluation):
                 )
             if name.endswith(OFFLINE_SUFFIX):
                 raise InvalidInputError(f"pipeline names may not end with {OFFLINE_SUFFIX!r}: {name!r}")
-            if domain_steps(est):
-                log.warning("%s left out of %s: it needs per-trial domains", name, self.name)
-                continue
             kept[name] = est
-        if not kept:
-            raise InvalidInputError("no pipeline can be replayed: every one needs per-trial domains")
         # every pipeline twice: its online rows under its name, its offline rows beside them
         both = {n: e for name, est in kept.items() for n, e in ((name, est), (name + OFFLINE_SUFFIX, est))}
         grids = {
@@ -188,6 +200,7 @@ def _score_fold(
     grid: dict | None,
     X: np.ndarray,
     y: np.ndarray,
+    domains: np.ndarray,
     train: np.ndarray,
     test: np.ndarray,
     signal: Any,
@@ -198,18 +211,24 @@ def _score_fold(
     chunk_size: int,
     random_state: int | None,
 ) -> dict:
-    """Fit once on ``train``; score ``test`` offline and the run's signal replayed."""
+    """Fit once on ``train``; score ``test`` offline and the run's signal replayed.
+
+    ``domains``: each trial's ``subject/session``, given at fit to the steps that take
+    domains (and used to re-centre the test run by itself offline).
+    """
     scorer = get_metric(metric)
     with threadpool_limits(limits=1):
         model = clone(estimator)
         if grid:
             inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
             model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
+        names = domain_steps(model)
         t0 = perf_counter()
-        model.fit(X[train], y[train])
+        model.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
         fit_time = perf_counter() - t0
+        scored = DomainwisePredictor(model, domains[test]) if names else model
         t0 = perf_counter()
-        offline = float(scorer(model, X[test], y[test]))
+        offline = float(scorer(scored, X[test], y[test]))
         offline_time = perf_counter() - t0
     fitted = model.best_estimator_ if grid else model
     online = replay_run(
@@ -292,6 +311,7 @@ def _run_dataset(
     ):
         for subject, sub, tasks in work:
             meta = sub.metadata
+            domains = trial_domains(meta)  # for the steps that take them (Recentering)
             raws = dataset.get_data(subjects=[subject])[subject]
             signals = {}
             for fold, _ in tasks:
@@ -306,6 +326,7 @@ def _run_dataset(
                     param_grid.get(name),
                     sub.X,
                     sub.y,
+                    domains,
                     fold.train,
                     fold.test,
                     signals[task_id(fold)],

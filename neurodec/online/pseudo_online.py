@@ -264,6 +264,9 @@ def pseudo_online_scores(
     Parameters
     ----------
     pipelines : dict of name -> unfitted estimator
+        Steps that take domains (``Recentering``) get one per subject/session at fit;
+        the held-out run is re-centred on itself offline and by the stream's running
+        mean online (the streaming decoder's default adaptation).
     dataset : dataset
     paradigm : paradigm
         A neurodec paradigm (``LeftRightImagery``...); its band is the online filter.
@@ -287,6 +290,7 @@ def pseudo_online_scores(
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
+    from neurodec.evaluation.engine import DomainwisePredictor, domain_fit_params, domain_steps, trial_domains
     from neurodec.evaluation.metrics import get_metric
     from neurodec.evaluation.splitters import LeaveOneRunOutSplitter
 
@@ -300,6 +304,7 @@ def pseudo_online_scores(
     rows = []
     for subject in subjects:
         X, y, meta = paradigm.get_data(dataset, [subject])
+        domains = trial_domains(meta)
         raws = dataset.get_data(subjects=[subject])[subject]
         classes = np.unique(y)
         name = metric or ("roc_auc" if len(classes) == 2 else "accuracy")
@@ -311,9 +316,11 @@ def pseudo_online_scores(
             check_signal(signal, X, f"{dataset.code} subject {subject} run {run}")
             for pname, pipe in pipelines.items():
                 est = clone(pipe)
+                names = domain_steps(est)
                 with threadpool_limits(limits=1):
-                    est.fit(X[train], y[train])
-                    offline = float(scorer(est, X[test], y[test]))
+                    est.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
+                    scored = DomainwisePredictor(est, domains[test]) if names else est
+                    offline = float(scorer(scored, X[test], y[test]))
                 out = replay_run(
                     est,
                     signal,

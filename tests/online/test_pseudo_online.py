@@ -245,3 +245,72 @@ def test_engine_equals_the_function_on_physionet(data_root, tmp_path, cache_dir)
     expected = {(1, r.session, runs.index(r.run)): (r.online, r.offline) for r in ref.itertuples()}
     _assert_same_runs(rows, expected)
     assert rows["data_version"].str.startswith(f"{ds.code}:").all()
+
+
+def _recentering():
+    from pyriemann.estimation import Covariances
+    from pyriemann.tangentspace import TangentSpace
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from neurodec.riemann.estimators import Recentering
+
+    steps = [
+        ("cov", Covariances("oas")),
+        ("rc", Recentering()),
+        ("ts", TangentSpace()),
+        ("lr", LogisticRegression()),
+    ]
+    return {"Cov+RC+TS+LR": Pipeline(steps)}
+
+
+def test_recentering_pipelines_are_fitted_per_domain_and_adapt_online(tmp_path, caplog, monkeypatch):
+    import logging
+
+    from neurodec.online.evaluation import PseudoOnlineEvaluation
+    from neurodec.paradigms import LeftRightImagery
+    from neurodec.riemann.estimators import Recentering
+
+    seen = []
+    fit = Recentering.fit
+
+    def recorded_fit(self, X, y=None, domains=None):
+        seen.append(None if domains is None else set(np.asarray(domains).tolist()))
+        return fit(self, X, y, domains=domains)
+
+    monkeypatch.setattr(Recentering, "fit", recorded_fit)
+    caplog.set_level(logging.INFO, logger="neurodec.online.adapt")
+    par = LeftRightImagery(cache=False)
+    ev = PseudoOnlineEvaluation(
+        par, [BurstDataset()], results=tmp_path, step=0.25, chunk_size=64, progress=False
+    )
+    rows = ev.process_folds(_recentering())
+    assert sorted(rows["pipeline"]) == ["Cov+RC+TS+LR"] * 2 + ["Cov+RC+TS+LR (offline)"] * 2  # 2 runs
+    assert rows["score"].notna().all() and (rows["score"] > 0.9).all()
+    assert seen == [{"1/0"}, {"1/0"}]  # one domain per subject/session, as the engine gives
+    assert caplog.text.count("streaming with online re-centering") == 2  # each replay adapts live
+    ref = pseudo_online_scores(_recentering(), BurstDataset(), par, step=0.25, chunk_size=64)
+    expected = {(1, "0", int(r.run)): (r.online, r.offline) for r in ref.itertuples()}
+    got = rows.assign(pipeline=rows["pipeline"].str.replace("Cov+RC+TS+LR", "TS+LR", regex=False))
+    _assert_same_runs(got, expected)
+
+
+@pytest.mark.data
+def test_recentering_pipeline_gets_online_and_offline_rows_on_physionet(data_root, tmp_path, cache_dir):
+    from neurodec.datasets import get_dataset
+    from neurodec.online.evaluation import PseudoOnlineEvaluation
+    from neurodec.paradigms import LeftRightImagery
+
+    ds = get_dataset("PhysionetMI", data_root=data_root)
+    ds.subject_list = [1]
+    par = LeftRightImagery(channels=["C3", "Cz", "C4", "FC3", "FC4", "CP3", "CP4", "Pz"])
+    ev = PseudoOnlineEvaluation(par, [ds], results=tmp_path, progress=False, step=0.5, chunk_size=400)
+    rows = ev.process_folds(_recentering())
+    counts = rows["pipeline"].value_counts().to_dict()
+    assert counts == {"Cov+RC+TS+LR": 3, "Cov+RC+TS+LR (offline)": 3}  # one pair per held-out run
+    assert rows["score"].between(0.5, 1.0).all()  # scored as the others: ROC-AUC above chance
+    ref = pseudo_online_scores(_recentering(), ds, par, step=0.5, chunk_size=400)
+    runs = sorted(ref["run"].unique(), key=lambda r: list(ref["run"]).index(r))
+    expected = {(1, r.session, runs.index(r.run)): (r.online, r.offline) for r in ref.itertuples()}
+    got = rows.assign(pipeline=rows["pipeline"].str.replace("Cov+RC+TS+LR", "TS+LR", regex=False))
+    _assert_same_runs(got, expected)
