@@ -215,7 +215,10 @@ def test_upstream_ssvep_files_run_on_the_simulator_through_the_cli(sim5, tmp_pat
 @pytest.mark.slow
 def test_simulator_scores_equal_moabb(sim5, tmp_path):
     """MOABB's evaluation as ``moabb.benchmark`` builds it for these files (its benchmark
-    takes only its own datasets and FakeDataset objects)."""
+    takes only its own datasets and FakeDataset objects). MsetCCA is left to the FakeDataset
+    test: on this small simulator (4 training trials per class, 32 channels) it is at chance
+    and its near-ties follow the rounding of its eigensolvers (MOABB itself gives 0.20 or 0.24
+    for the same subject with one or several BLAS threads)."""
     import tempfile
 
     from moabb import paradigms as mp
@@ -223,7 +226,7 @@ def test_simulator_scores_equal_moabb(sim5, tmp_path):
 
     from neurodec.evaluation.pipelines import load_pipelines
 
-    folder = _folder(tmp_path / "pipes", UPSTREAM)
+    folder = _folder(tmp_path / "pipes", {f: UPSTREAM[f] for f in ("CCA-SSVEP.yml", "TRCA-SSVEP.yml")})
     clear_memory_cache()
     ours = run_benchmark(folder, [sim5], progress=False).scores.set_index(["pipeline", "subject"])["score"]
     with threadpool_limits(limits=1):
