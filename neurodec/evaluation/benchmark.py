@@ -143,36 +143,6 @@ def _paradigm_runs(
     return runs
 
 
-def epochs_only_step(estimator: Any) -> str | None:
-    """The name of a step that takes ``mne.Epochs`` only (MOABB's ``SSVEP_*`` classifiers,
-    run by MOABB with ``return_epochs=True``), or ``None``."""
-    steps = [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
-    for step in steps:
-        cls = type(step)
-        if cls.__module__.startswith("moabb.pipelines.classification") and cls.__name__.startswith("SSVEP_"):
-            return cls.__name__
-    return None
-
-
-def _array_pipelines(specs: list[PipelineSpec], built: Mapping[str, Any]) -> list[PipelineSpec]:
-    """``specs`` without the pipelines that need ``mne.Epochs`` (a warning names each)."""
-    kept = []
-    for spec in specs:
-        step = epochs_only_step(built[spec.name])
-        if step is None:
-            kept.append(spec)
-        else:
-            log.warning(
-                "%s: left out: its step %s takes mne.Epochs (MOABB runs it with return_epochs=True); "
-                "neurodec's engine evaluates arrays only",
-                spec.where,
-                step,
-            )
-    if not kept:
-        raise ConfigError("every pipeline needs mne.Epochs input, which neurodec's engine does not provide")
-    return kept
-
-
 def _check_local(dataset: Any, subjects: Sequence[int]) -> None:
     check = getattr(dataset, "check_local", None)
     if callable(check):
@@ -271,7 +241,6 @@ def run_benchmark(
                 f"no pipeline to run in {pipelines} (Python files run only with --allow-python)"
             )
         built = build_pipelines(specs)  # all checked up front: a bad one stops nothing half-way
-        specs = _array_pipelines(specs, built)
     folder = Path(results) if results is not None else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise InvalidInputError(f"--results {folder} is a file; give a folder")

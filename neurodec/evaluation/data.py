@@ -40,6 +40,9 @@ class EpochData:
     y : ndarray, shape (n_trials,)
     metadata : DataFrame
         ``subject``, ``session``, ``run`` per trial.
+    epochs : mne.Epochs | None
+        The same trials as an ``mne.Epochs`` in volts (for pipelines that take epochs,
+        :mod:`neurodec.evaluation.epochs_input`), ``None`` when not loaded.
     """
 
     def __init__(
@@ -49,10 +52,12 @@ class EpochData:
         metadata: pd.DataFrame,
         parent: EpochData | None = None,
         positions: np.ndarray | None = None,
+        epochs: Any = None,
     ) -> None:
         self.X = X
         self.y = np.asarray(y)
         self.metadata = metadata.reset_index(drop=True)
+        self.epochs = epochs
         self._features: dict[str, np.ndarray] = {}
         self._parent = parent
         self._positions = positions
@@ -79,7 +84,10 @@ class EpochData:
         if mask.all():
             return self
         pos = np.flatnonzero(mask)
-        return EpochData(self.X[pos], self.y[pos], self.metadata.iloc[pos], parent=self, positions=pos)
+        epochs = None if self.epochs is None else self.epochs[pos]
+        return EpochData(
+            self.X[pos], self.y[pos], self.metadata.iloc[pos], parent=self, positions=pos, epochs=epochs
+        )
 
 
 def _simple_settings(obj: Any, skip: tuple[str, ...] = ()) -> str:
@@ -188,33 +196,44 @@ def epochs_info(paradigm: Any, dataset: Any, subject: int) -> Any:
     return _INFOS[key]
 
 
-def load_epochs(paradigm: Any, dataset: Any, subjects: Sequence[int]) -> EpochData:
+def load_epochs(paradigm: Any, dataset: Any, subjects: Sequence[int], epochs: bool = False) -> EpochData:
     """``paradigm.get_data(dataset, subjects)`` once, kept in memory for reuse.
 
     A later request for a subset of already-loaded subjects is served from
     memory. Errors from the loaders that are not neurodec's own are re-raised as
     :class:`InvalidDataError` naming the dataset and subjects.
+
+    With ``epochs=True`` the data is read once as ``mne.Epochs``
+    (``get_data(..., return_epochs=True)``, volts, as MOABB gives epochs pipelines) and
+    ``X`` is those epochs' data times ``dataset.unit_factor``: exactly the array
+    ``get_data`` returns (MOABB and neurodec scale the epochs' data last), so array
+    pipelines and epochs pipelines of one run share one read of the data.
     """
     subjects = [int(s) for s in subjects]
     base = (paradigm_description(paradigm), dataset_identity(dataset))
     for (desc, ident, held), data in _MEMORY.items():
-        if (desc, ident) == base and set(subjects) <= set(held):
+        if (desc, ident) == base and set(subjects) <= set(held) and (data.epochs is not None or not epochs):
             return data.subset(subjects)
+    ep = None
     try:
-        X, y, metadata = paradigm.get_data(dataset=dataset, subjects=subjects)
+        if epochs:
+            ep, y, metadata = paradigm.get_data(dataset=dataset, subjects=subjects, return_epochs=True)
+            X = ep.get_data(copy=False) * float(getattr(dataset, "unit_factor", 1e6))
+        else:
+            X, y, metadata = paradigm.get_data(dataset=dataset, subjects=subjects)
     except NeurodecError:
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised with context
         raise InvalidDataError(
             f"could not load {dataset.code} subjects {subjects} with "
-            f"{type(paradigm).__name__}: {type(exc).__name__}: {exc}"
+            f"{type(paradigm).__name__}{' as mne.Epochs' if epochs else ''}: {type(exc).__name__}: {exc}"
         ) from exc
     if len(y) == 0:
         raise InvalidDataError(
             f"{dataset.code} subjects {subjects} gave no epochs with {type(paradigm).__name__}; "
             "check that the paradigm's events exist in this dataset"
         )
-    data = EpochData(np.asarray(X), np.asarray(y), metadata)
+    data = EpochData(np.asarray(X), np.asarray(y), metadata, epochs=ep)
     _MEMORY.clear()
     _MEMORY[(*base, tuple(sorted(subjects)))] = data
     return data

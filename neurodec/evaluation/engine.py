@@ -9,7 +9,10 @@ For each dataset the engine
    missing;
 2. loads the epochs of the subjects still needed, once
    (:func:`neurodec.evaluation.data.load_epochs`), shared by every pipeline,
-   fold and evaluation of the process;
+   fold and evaluation of the process (also as one ``mne.Epochs`` when a pipeline
+   takes epochs, MOABB's ``SSVEP_*`` classifiers: it gets ``epochs[fold]`` and the
+   labels unencoded, as ``moabb.benchmark`` runs them,
+   :mod:`neurodec.evaluation.epochs_input`);
 3. computes the stateless head of each pipeline (e.g. covariance matrices) once
    for all trials and shares it between folds and between pipelines with the
    same head (:mod:`neurodec.evaluation.features`), and fits the fitted steps
@@ -51,8 +54,10 @@ from sklearn.utils.metaestimators import available_if
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from neurodec.errors import InvalidInputError
 from neurodec.evaluation.backends import parallel_backend
 from neurodec.evaluation.data import data_versions, epochs_info, load_epochs, paradigm_description
+from neurodec.evaluation.epochs_input import needs_epochs, take
 from neurodec.evaluation.features import split_stateless_head
 from neurodec.evaluation.identity import content_hash, pipeline_key, run_context
 from neurodec.evaluation.metrics import default_metric_name, get_metric
@@ -173,6 +178,7 @@ def _fit_and_score_shared(
     metric: str,
     random_state: int | None,
     info: Any = None,
+    raw_labels: bool = False,
 ) -> dict[str, list[dict]]:
     """Fit a shared fitted ``prefix`` once on ``train``, then each member's tail.
 
@@ -180,12 +186,15 @@ def _fit_and_score_shared(
     on the training fold, ``transform`` on the test fold), so each member scores as
     the whole pipeline would. ``info`` (the epochs' ``mne.Info``) goes to the steps
     with ``requires_info``. Returns the rows of each member, by name.
+    ``features`` is an array or an ``mne.Epochs``; ``raw_labels``: fit and score on the
+    labels as they are (MOABB's ``mne_labels=True``) instead of encoded ones.
     """
     le = LabelEncoder().fit(y[train])
-    y_train = le.transform(y[train])
+    encode = (lambda labels: labels) if raw_labels else le.transform
+    y_train = encode(y[train])
     scorer = get_metric(metric)
-    X_train = np.asarray(features[train])
-    tests = [np.asarray(features[pos]) for pos, _, _ in groups]
+    X_train = take(features, train)
+    tests = [take(features, pos) for pos, _, _ in groups]
     prefix_fit = 0.0
     prefix_predict = [0.0] * len(groups)
     if prefix:
@@ -211,7 +220,7 @@ def _fit_and_score_shared(
         fit_time = prefix_fit + perf_counter() - t0
         rows = []
         for (pos, subject, session), X_test, pre_t in zip(groups, tests, prefix_predict):
-            y_test = le.transform(y[pos])
+            y_test = encode(y[pos])
             scored = DomainwisePredictor(model, domains[pos]) if names else model
             t0 = perf_counter()
             score = float(scorer(scored, X_test, y_test))
@@ -440,7 +449,8 @@ def _run_dataset(
     scheduler,
     progress,
 ) -> None:
-    data = load_epochs(paradigm, dataset, subjects)
+    with_epochs = {name for name, est in pipelines.items() if needs_epochs(est)}
+    data = load_epochs(paradigm, dataset, subjects, epochs=bool(with_epochs))
     meta = data.metadata
     domains = trial_domains(meta)
     folds = list(splitter.iter_folds(data.y, meta))
@@ -450,6 +460,15 @@ def _run_dataset(
     heads, alone, eligible = {}, {}, {}
     for name, est in pipelines.items():
         grid = param_grid.get(name)
+        if name in with_epochs:  # the pipeline gets the epochs whole, on its own
+            if grid:
+                raise InvalidInputError(
+                    f"pipeline {name!r} takes mne.Epochs, which a grid search cannot split; "
+                    "drop its param_grid or make one pipeline per setting"
+                )
+            heads[name] = ([], None)
+            alone[name] = est
+            continue
         tuned = {p.split("__")[0] for p in (grid or {})}
         head, rest, head_key = split_stateless_head(est, tuned=tuned)
         heads[name] = (head, head_key)
@@ -483,7 +502,7 @@ def _run_dataset(
     feats: dict[str, np.ndarray] = {}
     with threadpool_limits(limits=1):
         for name, (head, head_key) in heads.items():
-            feats[name] = data.features(head, head_key)
+            feats[name] = data.epochs if name in with_epochs else data.features(head, head_key)
     log.info(
         "%s %s: shared features ready in %.2fs; %d pipeline-folds in %d tasks",
         code,
@@ -493,7 +512,8 @@ def _run_dataset(
         len(tasks),
     )
 
-    shared = list({id(a): a for a in [*feats.values(), data.y, domains]}.values())
+    arrays = [a for a in feats.values() if isinstance(a, np.ndarray)]
+    shared = list({id(a): a for a in [*arrays, data.y, domains]}.values())
     with (
         terminate_gracefully(),  # SIGTERM as Ctrl-C: workers stopped, tmp removed, stored rows kept
         run_tempdir() as tmp,  # owned by this pid; folders of dead runs are removed first
@@ -516,6 +536,7 @@ def _run_dataset(
                 metric_name,
                 random_state,
                 info,
+                next(iter(tails)) in with_epochs,
             )
             for prefix, tails, fold in tasks
         )
@@ -569,6 +590,9 @@ def _as_memmaps(feats: dict[str, np.ndarray], folder: str) -> dict[str, np.ndarr
     by_id: dict[int, np.ndarray] = {}
     out = {}
     for name, arr in feats.items():
+        if not isinstance(arr, np.ndarray):  # mne.Epochs: sent to the workers as they are
+            out[name] = arr
+            continue
         if id(arr) not in by_id:
             path = os.path.join(folder, f"feat{len(by_id)}.npy")
             np.save(path, np.ascontiguousarray(arr))

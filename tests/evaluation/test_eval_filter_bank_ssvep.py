@@ -117,17 +117,15 @@ def test_fbcsp_moabb_scores_its_first_band_only():
     assert whole.to_numpy() != pytest.approx(first.to_numpy())
 
 
-def test_pipelines_needing_epochs_are_left_out_by_name(ssvep, tmp_path, caplog):
-    """MOABB 1.7's SSVEP classifiers take mne.Epochs; the engine evaluates arrays: such a
-    pipeline is named and left out, the others run."""
-    import logging
+def test_pipelines_needing_epochs_run_beside_array_pipelines(ssvep, tmp_path):
+    """MOABB 1.7's SSVEP classifiers take mne.Epochs: they run in the same benchmark as
+    the array pipelines (they used to be left out with a warning)."""
     import shutil
 
     for name in ("SSVEP_CCA.yml", "SSVEP_MDM.yml"):
         shutil.copy(PIPES / name, tmp_path / name)
-    with caplog.at_level(logging.WARNING, logger="neurodec"):
-        res = run_benchmark(tmp_path, [ssvep], progress=False)
-    assert set(res.scores["pipeline"]) == {"SSVEP MDM"}
-    assert "SSVEP CCA (epochs)" in caplog.text and "SSVEP_CCA takes mne.Epochs" in caplog.text
-    with pytest.raises(Exception, match="every pipeline needs mne.Epochs"):
-        run_benchmark(PIPES / "SSVEP_CCA.yml", [ssvep], progress=False)
+    res = run_benchmark(tmp_path, [ssvep], progress=False)
+    assert set(res.scores["pipeline"]) == {"SSVEP MDM", "SSVEP CCA (epochs)"}
+    alone = run_benchmark(PIPES / "SSVEP_CCA.yml", [ssvep], progress=False).scores
+    both = res.scores[res.scores["pipeline"] == "SSVEP CCA (epochs)"]
+    np.testing.assert_array_equal(alone["score"].to_numpy(), both["score"].to_numpy())
