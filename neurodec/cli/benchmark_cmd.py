@@ -88,6 +88,14 @@ def print_summary(result) -> None:
     "--datasets", cls=MultiValueOption, required=True, help="Dataset names (space or comma separated)."
 )
 @click.option(
+    "--dataset-option",
+    "dataset_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Pass an option to the datasets' class (repeatable; VALUE is read as YAML), e.g. "
+    "--dataset-option 'frequencies=[9, 11, 13, 15, 17]' for SimulatedSSVEP.",
+)
+@click.option(
     "--evaluations",
     cls=MultiValueOption,
     default=("within-session",),
@@ -158,6 +166,7 @@ def benchmark(
     trust_modules,
     allow_python,
     datasets,
+    dataset_options,
     evaluations,
     data_root,
     results_dir,
@@ -178,7 +187,12 @@ def benchmark(
     quiet_libraries()
     from neurodec.config import pipelines_dir
     from neurodec.errors import InvalidInputError
-    from neurodec.evaluation.benchmark import load_datasets, resolve_evaluations, run_benchmark
+    from neurodec.evaluation.benchmark import (
+        load_datasets,
+        parse_dataset_options,
+        resolve_evaluations,
+        run_benchmark,
+    )
     from neurodec.evaluation.metrics import METRICS
     from neurodec.evaluation.pipelines import read_pipeline_specs
     from neurodec.evaluation.store import check_writable
@@ -188,9 +202,16 @@ def benchmark(
         raise InvalidInputError(f"unknown metric {metric!r}; choose one of {', '.join(sorted(METRICS))}")
     if scheduler and backend != "dask":
         raise InvalidInputError("--scheduler needs --backend dask")
+    options = parse_dataset_options(dataset_options)
     check_writable(results_dir)  # a read-only store fails before anything is loaded
     path = pipelines_path if pipelines_path is not None else pipelines_dir()
-    ds = load_datasets(datasets, data_root, list(subjects) or None, allow_missing_runs=allow_missing_runs)
+    ds = load_datasets(
+        datasets,
+        data_root,
+        list(subjects) or None,
+        allow_missing_runs=allow_missing_runs,
+        dataset_options=options,
+    )
     specs = read_pipeline_specs(path, trust_modules=list(trust_modules), allow_python=allow_python)
     echo_python_files(specs)
     result = run_benchmark(

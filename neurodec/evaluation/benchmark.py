@@ -313,12 +313,15 @@ def load_datasets(
     data_root: str | os.PathLike | None = None,
     subjects: Sequence[int] | None = None,
     allow_missing_runs: bool = False,
+    dataset_options: Mapping[str, Any] | None = None,
 ) -> list[Any]:
     """Registry datasets by name, optionally restricted to ``subjects``.
 
     With ``allow_missing_runs``, datasets that accept that option read the runs that are
     present (a warning, an ``incomplete_session`` metadata column); for the others a
-    missing file stays an error.
+    missing file stays an error. ``dataset_options`` are passed to every dataset's class
+    (e.g. ``{"frequencies": [9, 11, 13, 15, 17]}`` for ``SimulatedSSVEP``); an option a
+    class does not take raises :class:`InvalidInputError`.
     """
     import inspect
 
@@ -332,7 +335,7 @@ def load_datasets(
         )
     out = []
     for name in names:
-        options = {}
+        options = dict(dataset_options or {})
         if allow_missing_runs:
             if "allow_missing_runs" in inspect.signature(dataset_class(name)).parameters:
                 options["allow_missing_runs"] = True
@@ -347,4 +350,35 @@ def load_datasets(
                 )
             ds.subject_list = [s for s in ds.subject_list if s in set(subjects)]
         out.append(ds)
+    return out
+
+
+def parse_dataset_options(items: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` strings (``--dataset-option``) as a dict, each value read as YAML.
+
+    ``"frequencies=[9, 11, 13, 15, 17]"`` gives ``{"frequencies": [9, 11, 13, 15, 17]}``;
+    ``"modality=meg"`` gives ``{"modality": "meg"}``.
+
+    Raises
+    ------
+    InvalidInputError
+        An item without ``=`` or a name, a repeated name, or a value that is not YAML.
+    """
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise InvalidInputError(
+                f"cannot read dataset option {item!r}: write NAME=VALUE (e.g. n_subjects=2)"
+            )
+        if name in out:
+            raise InvalidInputError(f"dataset option {name!r} is given twice")
+        try:
+            out[name] = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            first = " ".join(str(exc).split())
+            raise InvalidInputError(f"dataset option {name}: {text!r} is not a YAML value ({first})") from exc
     return out

@@ -257,3 +257,50 @@ def test_grid_and_legacy_arguments_are_refused_in_one_line(fake5, tmp_path):
     folder = _folder(tmp_path / "legacy", {"CCA-SSVEP.yml": LEGACY_CCA})
     with pytest.raises(ConfigError, match="interval"):
         run_benchmark(folder, [fake5], progress=False)
+
+
+#: the 5-frequency simulator from the command line, tiny (as ``sim5``)
+SIM5_OPTIONS = (
+    "n_subjects=1",
+    "n_sessions=1",
+    "n_runs=1",
+    "n_trials=5",
+    f"frequencies=[{', '.join(FREQS)}]",
+    "n_eeg_channels=32",
+    "n_background_sources=32",
+)
+
+
+@pytest.mark.slow
+def test_upstream_trca_file_runs_on_the_5_frequency_simulator_from_the_cli(tmp_path, capsys):
+    """MOABB's TRCA file asks for 5 filter-bank bands: the default simulator (3 frequencies)
+    cannot take it, ``--dataset-option frequencies=[...]`` makes one that can."""
+    folder = _folder(tmp_path / "pipes", {"TRCA-SSVEP.yml": UPSTREAM["TRCA-SSVEP.yml"]})
+    clear_memory_cache()
+    args = ["benchmark", "--pipelines", str(folder), "--datasets", "SimulatedSSVEP", "--no-plots"]
+    for option in SIM5_OPTIONS:
+        args += ["--dataset-option", option]
+    with threadpool_limits(limits=1):
+        assert main([*args, "--results", str(tmp_path / "r")]) == 0
+    assert "TRCA-SSVEP" in capsys.readouterr().out
+    res = pd.read_csv(tmp_path / "r" / "results.csv")
+    assert set(res["pipeline"]) == {"TRCA-SSVEP"} and list(res["subject"].unique()) == [1]
+    assert res["score"].mean() > 0.8  # 5 classes: chance 0.2
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("nfreq=3", "SimulatedSSVEP: unknown option(s) ['nfreq']; this dataset accepts"),
+        ("frequencies=[9, 11", "dataset option frequencies: '[9, 11' is not a YAML value"),
+        ("n_harmonics=0", "SimulatedSSVEP: n_harmonics must be an integer from 1 to 10, got 0"),
+        ("frequencies", "cannot read dataset option 'frequencies': write NAME=VALUE"),
+    ],
+)
+def test_bad_dataset_options_are_one_line_and_exit_2(option, message, tmp_path, capsys):
+    folder = _folder(tmp_path / "pipes", {"CCA-SSVEP.yml": UPSTREAM["CCA-SSVEP.yml"]})
+    args = ["benchmark", "--pipelines", str(folder), "--datasets", "SimulatedSSVEP"]
+    assert main([*args, "--dataset-option", option, "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1
+    assert not (tmp_path / "r" / "results.sqlite").exists()
