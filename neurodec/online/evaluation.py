@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
@@ -53,6 +53,7 @@ from neurodec.evaluation.backends import parallel_backend
 from neurodec.evaluation.data import load_epochs
 from neurodec.evaluation.engine import (
     DomainwisePredictor,
+    check_pipelines,
     domain_fit_params,
     domain_steps,
     run_protocol,
@@ -149,18 +150,10 @@ class PseudoOnlineEvaluation(BaseEvaluation):
         param_grid: Mapping[str, dict] | None = None,
     ) -> pd.DataFrame:
         """One row per (pipeline, held-out run) and scoring (online, ``(offline)``)."""
-        if not isinstance(pipelines, Mapping) or not pipelines:
-            raise InvalidInputError("pipelines must be a non-empty dict of name -> estimator")
         param_grid = dict(param_grid or {})
-        unknown = set(param_grid) - set(pipelines)
-        if unknown:
-            raise InvalidInputError(f"param_grid names unknown pipeline(s) {sorted(unknown)}")
+        check_pipelines(pipelines, param_grid)
         kept: dict[str, Any] = {}
         for name, est in pipelines.items():
-            if not isinstance(est, BaseEstimator):
-                raise InvalidInputError(
-                    f"pipeline {name!r} is a {type(est).__name__}, not a scikit-learn estimator"
-                )
             if name.endswith(OFFLINE_SUFFIX):
                 raise InvalidInputError(f"pipeline names may not end with {OFFLINE_SUFFIX!r}: {name!r}")
             kept[name] = est
