@@ -73,7 +73,7 @@ from neurodec.online.pseudo_online import (
     run_signal,
 )
 
-__all__ = ["PseudoOnlineEvaluation", "OFFLINE_SUFFIX", "online_offline_table"]
+__all__ = ["PseudoOnlineEvaluation", "OFFLINE_SUFFIX", "online_offline_table", "score_fold"]
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class PseudoOnlineEvaluation(BaseEvaluation):
         )
 
 
-def _score_fold(
+def score_fold(
     estimator: Any,
     grid: dict | None,
     X: np.ndarray,
@@ -359,7 +359,7 @@ def _run_dataset(
 
 
 def _tagged(tag, *args):
-    return tag, _score_fold(*args)
+    return tag, score_fold(*args)
 
 
 def _complete(store, code, evaluation, context, keys, name, subject, versions) -> None:

@@ -287,12 +287,10 @@ def pseudo_online_scores(
         decisions, flagged, decode_ms`` (mean time of one ``push`` that
         produced decisions, per decision).
     """
-    from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
 
-    from neurodec.evaluation.engine import DomainwisePredictor, domain_fit_params, domain_steps, trial_domains
-    from neurodec.evaluation.metrics import get_metric
+    from neurodec.evaluation.engine import trial_domains
     from neurodec.evaluation.splitters import LeaveOneRunOutSplitter
+    from neurodec.online.evaluation import score_fold
 
     if metric not in (None, *ONLINE_METRICS):
         raise InvalidInputError(
@@ -308,30 +306,18 @@ def pseudo_online_scores(
         raws = dataset.get_data(subjects=[subject])[subject]
         classes = np.unique(y)
         name = metric or ("roc_auc" if len(classes) == 2 else "accuracy")
-        scorer = get_metric(name)
         for fold in LeaveOneRunOutSplitter().iter_folds(y, meta):
             train, test, session = fold.train, fold.test, fold.session
             run = str(meta["run"].iloc[test[0]])
             signal = run_signal(raws, session, run, spec)
             check_signal(signal, X, f"{dataset.code} subject {subject} run {run}")
             for pname, pipe in pipelines.items():
-                est = clone(pipe)
-                names = domain_steps(est)
-                with threadpool_limits(limits=1):
-                    est.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
-                    scored = DomainwisePredictor(est, domains[test]) if names else est
-                    offline = float(scorer(scored, X[test], y[test]))
-                out = replay_run(
-                    est,
-                    signal,
-                    fmin=spec.fmin,
-                    fmax=spec.fmax,
-                    scale=factor,
-                    step=step,
-                    chunk_size=chunk_size,
-                    metric=name,
+                out = score_fold(
+                    pipe, None, X, y, domains, train, test, signal, spec, factor, name, step, chunk_size, None
                 )
-                out.pop("replay_time")
+                for timing in ("fit_time", "offline_time", "replay_time"):
+                    out.pop(timing)
+                offline = out.pop("offline")
                 rows.append(
                     {
                         "dataset": dataset.code,
