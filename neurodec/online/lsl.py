@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -188,7 +188,28 @@ def _is_signal(sinfo: Any) -> bool:
     return sinfo.sfreq > 0 and not (isinstance(sinfo.dtype, str) and sinfo.dtype == "string")
 
 
-class LSLSource:
+class InletStream:
+    """Owns an LSL inlet (``self.inlet``): closes it, also as a context manager."""
+
+    inlet: Any
+
+    def close(self) -> None:
+        inlet = getattr(self, "inlet", None)
+        if inlet is not None:
+            try:
+                inlet.close_stream()
+            finally:
+                inlet._del()
+                self.inlet = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class LSLSource(InletStream):
     """An opened LSL signal stream, read with blocking pulls (see :func:`open_stream`)."""
 
     def __init__(
@@ -257,21 +278,6 @@ class LSLSource:
     def backlog(self) -> int:
         """Samples already received and not read yet."""
         return int(self.inlet.samples_available)
-
-    def close(self) -> None:
-        inlet = getattr(self, "inlet", None)
-        if inlet is not None:
-            try:
-                inlet.close_stream()
-            finally:
-                inlet._del()
-                self.inlet = None
-
-    def __enter__(self) -> LSLSource:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (

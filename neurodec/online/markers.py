@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from neurodec.errors import DataNotFoundError, InvalidInputError
-from neurodec.online.lsl import _lsl, resolve_one
+from neurodec.online.lsl import InletStream, _lsl, resolve_one
 
 __all__ = ["find_marker_stream", "open_markers", "LSLMarkers"]
 
@@ -42,7 +42,7 @@ def find_marker_stream(*, source_id: str | None = None, name: str | None = None,
     )
 
 
-class LSLMarkers:
+class LSLMarkers(InletStream):
     """An opened LSL marker stream (see :func:`open_markers`)."""
 
     def __init__(self, sinfo: Any, *, open_timeout: float = 5.0) -> None:
@@ -87,21 +87,6 @@ class LSLMarkers:
             log.warning("LSL marker stream %r was lost: no more markers", self.name)
         self.n_read += len(out)
         return out
-
-    def close(self) -> None:
-        inlet = getattr(self, "inlet", None)
-        if inlet is not None:
-            try:
-                inlet.close_stream()
-            finally:
-                inlet._del()
-                self.inlet = None
-
-    def __enter__(self) -> LSLMarkers:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"LSLMarkers({self.name!r}, source_id={self.source_id!r})"
