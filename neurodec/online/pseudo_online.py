@@ -156,27 +156,14 @@ def run_signal(raws: Mapping, session: str, run: str, spec: Any) -> RunSignal:
 
     ``raws``: one subject's ``{session: {run: Raw}}`` (``dataset.get_data``).
     """
-    from neurodec.paradigms import epoching
-    from neurodec.paradigms.raw_to_epochs import find_run_events, pick_run_channels
+    from neurodec.online.causal import run_events
+    from neurodec.paradigms.epoching import epoch_window
 
     raw = {str(k): v for k, v in raws.items()}[session]
     raw = {str(k): v for k, v in raw.items()}[run]
-    picks = pick_run_channels(raw, spec)
-    data = raw.get_data(picks=picks)
-    sfreq = float(raw.info["sfreq"])
-    events = find_run_events(raw, spec.event_id)
-    window = epoching.epoch_window(spec.tmin, spec.tmax, sfreq)
-    starts = epoching.epoch_starts(events[:, 0], window, sfreq, raw.first_samp)
-    keep = epoching.keep_mask(starts, window.n_samples, data.shape[1])
-    labels = epoching.labels_from_codes(events[keep, 2], spec.event_id)
-    return RunSignal(
-        data,
-        starts[keep] + window.n_samples,
-        np.asarray(labels),
-        [raw.ch_names[i] for i in picks],
-        sfreq,
-        window.n_samples,
-    )
+    data, onsets, labels, ch_names, sfreq, n_times = run_events(raw, spec)
+    ends = onsets + epoch_window(spec.tmin, spec.tmax, sfreq).start + n_times
+    return RunSignal(data, ends, np.asarray(labels), ch_names, sfreq, n_times)
 
 
 def check_signal(signal: RunSignal, X: np.ndarray, where: str) -> None:
