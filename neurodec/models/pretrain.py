@@ -47,7 +47,6 @@ from neurodec.models.training import (
     device_of,
     load_yaml_config,
     lr_factor,
-    optimizer_and_schedule,
     resume_run,
     write_run_config,
 )
@@ -175,9 +174,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
     -------
     PretrainResult
     """
-    if config.deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
+    config.use_determinism()
     model_config = config.model_config()
     corpus = _prepare_corpus(config)
     if (
@@ -204,14 +201,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
 
     torch.manual_seed(config.seed)
     model = BrainTokenizer(model_config).to(device)
-    optimizer, scheduler = optimizer_and_schedule(
-        model.parameters(),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        warmup_steps=config.warmup_steps,
-        steps=config.steps,
-        min_lr_ratio=config.min_lr_ratio,
-    )
+    optimizer, scheduler = config.optimizer(model.parameters())
     generator = torch.Generator().manual_seed(config.seed + 1)  # hidden channels and noise
     step, elapsed_before = resume_run(
         out,

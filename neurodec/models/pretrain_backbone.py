@@ -59,7 +59,6 @@ from neurodec.models.training import (
     autocast_for,
     device_of,
     load_yaml_config,
-    optimizer_and_schedule,
     resume_run,
     write_run_config,
 )
@@ -210,9 +209,7 @@ def pretrain_backbone(
     -------
     BackboneResult
     """
-    if config.deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
+    config.use_determinism()
     with process_group(device_of(config.device)) as (info, device):
         return _train(config, info, device, resume, stop_after)
 
@@ -247,14 +244,7 @@ def _train(
 
     torch.manual_seed(config.seed)
     model = FoundationModel(model_config).to(device)
-    optimizer, scheduler = optimizer_and_schedule(
-        model.parameters(),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        warmup_steps=config.warmup_steps,
-        steps=config.steps,
-        min_lr_ratio=config.min_lr_ratio,
-    )
+    optimizer, scheduler = config.optimizer(model.parameters())
     step, elapsed_before = resume_run(
         out,
         config,

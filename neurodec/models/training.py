@@ -50,8 +50,9 @@ class TrainingConfig(Generic[C]):
     """What the pretraining config dataclasses share (a mixin with no fields of its own).
 
     A subclass is a frozen dataclass with the fields ``model``, ``steps``, ``batch_size``,
-    ``lr``, ``warmup_steps``, ``min_lr_ratio``, ``grad_clip``, ``checkpoint_every`` and
-    ``log_every``, and sets ``model_class`` to the model config class that ``model`` names.
+    ``lr``, ``weight_decay``, ``warmup_steps``, ``min_lr_ratio``, ``grad_clip``,
+    ``checkpoint_every``, ``log_every`` and ``deterministic``, and sets ``model_class`` to
+    the model config class that ``model`` names.
     """
 
     model_class: ClassVar[type]
@@ -76,6 +77,25 @@ class TrainingConfig(Generic[C]):
             spec = dict(self.model)
             return self.model_class.from_size(spec.pop("size", "tiny"), **spec)
         raise ConfigError(f"pretraining config: model must be a size name or a mapping, got {self.model!r}")
+
+    def use_determinism(self) -> None:
+        """With ``deterministic``: ``torch.use_deterministic_algorithms`` (and cuBLAS's workspace)."""
+        if self.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True)
+
+    def optimizer(
+        self, params: Iterable[torch.nn.Parameter]
+    ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+        """:func:`optimizer_and_schedule` with this config's settings."""
+        return optimizer_and_schedule(
+            params,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            warmup_steps=self.warmup_steps,
+            steps=self.steps,
+            min_lr_ratio=self.min_lr_ratio,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
