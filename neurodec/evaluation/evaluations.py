@@ -178,6 +178,13 @@ class BaseEvaluation:
     ) -> pd.DataFrame:
         """As :meth:`process`, but one row per fold (the store's rows)."""
         check_pipelines(pipelines, param_grid)
+        return self._run_protocol(pipelines, param_grid)
+
+    def _run_protocol(
+        self, pipelines: Mapping[str, Any], param_grid: Mapping[str, dict] | None, **extra: Any
+    ) -> pd.DataFrame:
+        """:func:`~neurodec.evaluation.engine.run_protocol` with this evaluation's settings
+        (``extra``: its ``options`` and ``runner``)."""
         return run_protocol(
             evaluation=self.name,
             splitter=self.splitter(),
@@ -194,6 +201,7 @@ class BaseEvaluation:
             scheduler=self.scheduler,
             overwrite=self.overwrite,
             progress=self.progress,
+            **extra,
         )
 
 

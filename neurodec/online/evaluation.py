@@ -56,7 +56,6 @@ from neurodec.evaluation.engine import (
     check_pipelines,
     domain_fit_params,
     domain_steps,
-    run_protocol,
     stored_tasks,
     task_id,
     trial_domains,
@@ -167,25 +166,7 @@ class PseudoOnlineEvaluation(BaseEvaluation):
         def runner(**kw: Any) -> None:
             _run_dataset(**kw, **options)
 
-        return run_protocol(
-            evaluation=self.name,
-            splitter=self.splitter(),
-            per_subject=True,
-            paradigm=self.paradigm,
-            datasets=self.datasets,
-            pipelines=both,
-            store=self.store,
-            metric=self.metric,
-            param_grid=grids,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-            backend=self.backend,
-            scheduler=self.scheduler,
-            overwrite=self.overwrite,
-            progress=self.progress,
-            options=options,
-            runner=runner,
-        )
+        return self._run_protocol(both, grids, options=options, runner=runner)
 
 
 def score_fold(
