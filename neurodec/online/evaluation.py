@@ -37,42 +37,34 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
-from time import perf_counter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from neurodec.errors import InvalidInputError
 from neurodec.evaluation.backends import parallel_backend
 from neurodec.evaluation.data import load_epochs
 from neurodec.evaluation.engine import (
-    DomainwisePredictor,
     check_pipelines,
-    domain_fit_params,
-    domain_steps,
     stored_tasks,
     task_id,
     trial_domains,
 )
 from neurodec.evaluation.evaluations import BaseEvaluation
-from neurodec.evaluation.metrics import get_metric
 from neurodec.evaluation.procs import terminate_gracefully
 from neurodec.evaluation.splitters import LeaveOneRunOutSplitter
 from neurodec.online.pseudo_online import (
     ONLINE_METRICS,
     check_paradigm,
     check_signal,
-    replay_run,
     run_signal,
+    score_fold,
 )
 
-__all__ = ["PseudoOnlineEvaluation", "OFFLINE_SUFFIX", "online_offline_table", "score_fold"]
+__all__ = ["PseudoOnlineEvaluation", "OFFLINE_SUFFIX", "online_offline_table"]
 
 log = logging.getLogger(__name__)
 
@@ -167,55 +159,6 @@ class PseudoOnlineEvaluation(BaseEvaluation):
             _run_dataset(**kw, **options)
 
         return self._run_protocol(both, grids, options=options, runner=runner)
-
-
-def score_fold(
-    estimator: Any,
-    grid: dict | None,
-    X: np.ndarray,
-    y: np.ndarray,
-    domains: np.ndarray,
-    train: np.ndarray,
-    test: np.ndarray,
-    signal: Any,
-    spec: Any,
-    scale: float,
-    metric: str,
-    step: float,
-    chunk_size: int,
-    random_state: int | None,
-) -> dict:
-    """Fit once on ``train``; score ``test`` offline and the run's signal replayed.
-
-    ``domains``: each trial's ``subject/session``, given at fit to the steps that take
-    domains (and used to re-centre the test run by itself offline).
-    """
-    scorer = get_metric(metric)
-    with threadpool_limits(limits=1):
-        model = clone(estimator)
-        if grid:
-            inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
-            model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
-        names = domain_steps(model)
-        t0 = perf_counter()
-        model.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
-        fit_time = perf_counter() - t0
-        scored = DomainwisePredictor(model, domains[test]) if names else model
-        t0 = perf_counter()
-        offline = float(scorer(scored, X[test], y[test]))
-        offline_time = perf_counter() - t0
-    fitted = model.best_estimator_ if grid else model
-    online = replay_run(
-        fitted,
-        signal,
-        fmin=spec.fmin,
-        fmax=spec.fmax,
-        scale=scale,
-        step=step,
-        chunk_size=chunk_size,
-        metric=metric,
-    )
-    return {"fit_time": fit_time, "offline": offline, "offline_time": offline_time, **online}
 
 
 def _run_dataset(

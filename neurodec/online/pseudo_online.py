@@ -48,6 +48,7 @@ __all__ = [
     "run_signal",
     "check_signal",
     "replay_run",
+    "score_fold",
     "replay_array",
     "match_trials",
     "score_decisions",
@@ -232,6 +233,62 @@ def replay_run(
     }
 
 
+def score_fold(
+    estimator: Any,
+    grid: dict | None,
+    X: np.ndarray,
+    y: np.ndarray,
+    domains: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    signal: Any,
+    spec: Any,
+    scale: float,
+    metric: str,
+    step: float,
+    chunk_size: int,
+    random_state: int | None,
+) -> dict:
+    """Fit once on ``train``; score ``test`` offline and the run's signal replayed.
+
+    ``domains``: each trial's ``subject/session``, given at fit to the steps that take
+    domains (and used to re-centre the test run by itself offline).
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    from neurodec.evaluation.engine import DomainwisePredictor, domain_fit_params, domain_steps
+    from neurodec.evaluation.metrics import get_metric
+
+    scorer = get_metric(metric)
+    with threadpool_limits(limits=1):
+        model = clone(estimator)
+        if grid:
+            inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
+            model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
+        names = domain_steps(model)
+        t0 = time.perf_counter()
+        model.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
+        fit_time = time.perf_counter() - t0
+        scored = DomainwisePredictor(model, domains[test]) if names else model
+        t0 = time.perf_counter()
+        offline = float(scorer(scored, X[test], y[test]))
+        offline_time = time.perf_counter() - t0
+    fitted = model.best_estimator_ if grid else model
+    online = replay_run(
+        fitted,
+        signal,
+        fmin=spec.fmin,
+        fmax=spec.fmax,
+        scale=scale,
+        step=step,
+        chunk_size=chunk_size,
+        metric=metric,
+    )
+    return {"fit_time": fit_time, "offline": offline, "offline_time": offline_time, **online}
+
+
 def pseudo_online_scores(
     pipelines: Mapping[str, Any],
     dataset: Any,
@@ -277,7 +334,6 @@ def pseudo_online_scores(
 
     from neurodec.evaluation.engine import trial_domains
     from neurodec.evaluation.splitters import LeaveOneRunOutSplitter
-    from neurodec.online.evaluation import score_fold
 
     if metric not in (None, *ONLINE_METRICS):
         raise InvalidInputError(
