@@ -75,6 +75,7 @@ __all__ = [
     "plan_shared_prefixes",
     "task_id",
     "stored_tasks",
+    "check_pipelines",
 ]
 
 log = logging.getLogger(__name__)
@@ -289,6 +290,27 @@ def _score_groups(fold: Fold, metadata: pd.DataFrame) -> list[tuple[np.ndarray, 
         for se in np.unique(sess[subj == s]):
             groups.append((fold.test[(subj == s) & (sess == se)], int(s), str(se)))
     return groups
+
+
+def check_pipelines(pipelines: Any, param_grid: Mapping[str, dict] | None = None) -> None:
+    """Refuse anything but a non-empty dict of name -> scikit-learn estimator, and grids of unknown names.
+
+    Raises
+    ------
+    InvalidInputError
+        Not a non-empty mapping; a value that is not an estimator; a ``param_grid``
+        key that names no pipeline.
+    """
+    if not isinstance(pipelines, Mapping) or not pipelines:
+        raise InvalidInputError("pipelines must be a non-empty dict of name -> estimator")
+    for name, est in pipelines.items():
+        if not isinstance(est, BaseEstimator):
+            raise InvalidInputError(
+                f"pipeline {name!r} is a {type(est).__name__}, not a scikit-learn estimator"
+            )
+    unknown = set(param_grid or {}) - set(pipelines)
+    if unknown:
+        raise InvalidInputError(f"param_grid names unknown pipeline(s) {sorted(unknown)}")
 
 
 def task_id(fold: Fold) -> str:

@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from sklearn.base import BaseEstimator
 
 from neurodec.errors import InvalidInputError
 from neurodec.evaluation.backends import BACKENDS
-from neurodec.evaluation.engine import run_protocol
+from neurodec.evaluation.engine import check_pipelines, run_protocol
 from neurodec.evaluation.metrics import METRICS
 from neurodec.evaluation.splitters import (
     CalibratedCrossSubjectSplitter,
@@ -178,16 +177,14 @@ class BaseEvaluation:
         param_grid: Mapping[str, dict] | None = None,
     ) -> pd.DataFrame:
         """As :meth:`process`, but one row per fold (the store's rows)."""
-        if not isinstance(pipelines, Mapping) or not pipelines:
-            raise InvalidInputError("pipelines must be a non-empty dict of name -> estimator")
-        for name, est in pipelines.items():
-            if not isinstance(est, BaseEstimator):
-                raise InvalidInputError(
-                    f"pipeline {name!r} is a {type(est).__name__}, not a scikit-learn estimator"
-                )
-        unknown = set(param_grid or {}) - set(pipelines)
-        if unknown:
-            raise InvalidInputError(f"param_grid names unknown pipeline(s) {sorted(unknown)}")
+        check_pipelines(pipelines, param_grid)
+        return self._run_protocol(pipelines, param_grid)
+
+    def _run_protocol(
+        self, pipelines: Mapping[str, Any], param_grid: Mapping[str, dict] | None, **extra: Any
+    ) -> pd.DataFrame:
+        """:func:`~neurodec.evaluation.engine.run_protocol` with this evaluation's settings
+        (``extra``: its ``options`` and ``runner``)."""
         return run_protocol(
             evaluation=self.name,
             splitter=self.splitter(),
@@ -204,6 +201,7 @@ class BaseEvaluation:
             scheduler=self.scheduler,
             overwrite=self.overwrite,
             progress=self.progress,
+            **extra,
         )
 
 

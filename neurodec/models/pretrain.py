@@ -20,7 +20,6 @@ for bit (on CPU; on CUDA set ``deterministic: true``), as a run never interrupte
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
@@ -43,11 +42,11 @@ from neurodec.models.rvq import perplexity
 from neurodec.models.tokenizer import BrainTokenizer, random_visible
 from neurodec.models.training import (
     MetricsLog,
+    TrainingConfig,
     autocast_for,
     device_of,
     load_yaml_config,
     lr_factor,
-    optimizer_and_schedule,
     resume_run,
     write_run_config,
 )
@@ -67,7 +66,7 @@ RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "num_workers", "p
 
 
 @dataclass(frozen=True)
-class PretrainConfig:
+class PretrainConfig(TrainingConfig[TokenizerConfig]):
     """Everything a pretraining run needs (a YAML file has the same keys).
 
     Parameters
@@ -131,34 +130,7 @@ class PretrainConfig:
     data_root: str | None = None
     progress: bool = field(default=True, compare=False)
 
-    def __post_init__(self) -> None:
-        positive = ("steps", "batch_size", "checkpoint_every", "log_every")
-        for name in positive:
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ConfigError(
-                    f"pretraining config: {name} must be a positive integer, got {getattr(self, name)!r}"
-                )
-        if not (
-            self.lr > 0 and 0 <= self.min_lr_ratio <= 1 and self.warmup_steps >= 0 and self.grad_clip > 0
-        ):
-            raise ConfigError(
-                "pretraining config: need lr > 0, 0 <= min_lr_ratio <= 1, warmup_steps >= 0, grad_clip > 0"
-            )
-
-    def model_config(self) -> TokenizerConfig:
-        """The :class:`TokenizerConfig` that ``model`` names."""
-        if isinstance(self.model, str):
-            return TokenizerConfig.from_size(self.model)
-        if isinstance(self.model, dict):
-            spec = dict(self.model)
-            return TokenizerConfig.from_size(spec.pop("size", "tiny"), **spec)
-        raise ConfigError(f"pretraining config: model must be a size name or a mapping, got {self.model!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def replace(self, **changes: Any) -> PretrainConfig:
-        return dataclasses.replace(self, **changes)
+    model_class = TokenizerConfig
 
 
 def load_pretrain_config(path: str | os.PathLike, **overrides: Any) -> PretrainConfig:
@@ -202,9 +174,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
     -------
     PretrainResult
     """
-    if config.deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
+    config.use_determinism()
     model_config = config.model_config()
     corpus = _prepare_corpus(config)
     if (
@@ -231,14 +201,7 @@ def pretrain(config: PretrainConfig, *, resume: bool = True, stop_after: int | N
 
     torch.manual_seed(config.seed)
     model = BrainTokenizer(model_config).to(device)
-    optimizer, scheduler = optimizer_and_schedule(
-        model.parameters(),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        warmup_steps=config.warmup_steps,
-        steps=config.steps,
-        min_lr_ratio=config.min_lr_ratio,
-    )
+    optimizer, scheduler = config.optimizer(model.parameters())
     generator = torch.Generator().manual_seed(config.seed + 1)  # hidden channels and noise
     step, elapsed_before = resume_run(
         out,

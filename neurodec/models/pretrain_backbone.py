@@ -24,7 +24,6 @@ loss curve is that of one process with the same global batch.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
@@ -56,10 +55,10 @@ from neurodec.models.tokenizer import BrainTokenizer
 from neurodec.models.tokens import SegmentDataset, tokenize_corpus
 from neurodec.models.training import (
     MetricsLog,
+    TrainingConfig,
     autocast_for,
     device_of,
     load_yaml_config,
-    optimizer_and_schedule,
     resume_run,
     write_run_config,
 )
@@ -81,7 +80,7 @@ RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "progress", "toke
 
 
 @dataclass(frozen=True)
-class BackbonePretrainConfig:
+class BackbonePretrainConfig(TrainingConfig[ModelConfig]):
     """Everything a backbone pretraining run needs (a YAML file has the same keys).
 
     Parameters
@@ -136,32 +135,7 @@ class BackbonePretrainConfig:
     compile: bool = False
     progress: bool = field(default=True, compare=False)
 
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "checkpoint_every", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"pretraining config: {name} must be a positive integer, got {value!r}")
-        if not (
-            self.lr > 0 and 0 <= self.min_lr_ratio <= 1 and self.warmup_steps >= 0 and self.grad_clip > 0
-        ):
-            raise ConfigError(
-                "pretraining config: need lr > 0, 0 <= min_lr_ratio <= 1, warmup_steps >= 0, grad_clip > 0"
-            )
-
-    def model_config(self) -> ModelConfig:
-        """The :class:`ModelConfig` that ``model`` names (token grid not yet set from the tokenizer)."""
-        if isinstance(self.model, str):
-            return ModelConfig.from_size(self.model)
-        if isinstance(self.model, dict):
-            spec = dict(self.model)
-            return ModelConfig.from_size(spec.pop("size", "tiny"), **spec)
-        raise ConfigError(f"pretraining config: model must be a size name or a mapping, got {self.model!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def replace(self, **changes: Any) -> BackbonePretrainConfig:
-        return dataclasses.replace(self, **changes)
+    model_class = ModelConfig
 
 
 def load_backbone_config(path: str | os.PathLike, **overrides: Any) -> BackbonePretrainConfig:
@@ -235,9 +209,7 @@ def pretrain_backbone(
     -------
     BackboneResult
     """
-    if config.deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
+    config.use_determinism()
     with process_group(device_of(config.device)) as (info, device):
         return _train(config, info, device, resume, stop_after)
 
@@ -272,14 +244,7 @@ def _train(
 
     torch.manual_seed(config.seed)
     model = FoundationModel(model_config).to(device)
-    optimizer, scheduler = optimizer_and_schedule(
-        model.parameters(),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        warmup_steps=config.warmup_steps,
-        steps=config.steps,
-        min_lr_ratio=config.min_lr_ratio,
-    )
+    optimizer, scheduler = config.optimizer(model.parameters())
     step, elapsed_before = resume_run(
         out,
         config,

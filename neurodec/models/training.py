@@ -17,7 +17,7 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import pandas as pd
 import torch
@@ -28,6 +28,7 @@ from neurodec.errors import ConfigError, DataNotFoundError
 from neurodec.models.checkpoint import check_model_config, load_checkpoint, set_rng_state
 
 __all__ = [
+    "TrainingConfig",
     "load_yaml_config",
     "lr_factor",
     "optimizer_and_schedule",
@@ -40,6 +41,67 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+C = TypeVar("C")
+
+
+class TrainingConfig(Generic[C]):
+    """What the pretraining config dataclasses share (a mixin with no fields of its own).
+
+    A subclass is a frozen dataclass with the fields ``model``, ``steps``, ``batch_size``,
+    ``lr``, ``weight_decay``, ``warmup_steps``, ``min_lr_ratio``, ``grad_clip``,
+    ``checkpoint_every``, ``log_every`` and ``deterministic``, and sets ``model_class`` to
+    the model config class that ``model`` names.
+    """
+
+    model_class: ClassVar[type]
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "checkpoint_every", "log_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"pretraining config: {name} must be a positive integer, got {value!r}")
+        if not (
+            self.lr > 0 and 0 <= self.min_lr_ratio <= 1 and self.warmup_steps >= 0 and self.grad_clip > 0
+        ):
+            raise ConfigError(
+                "pretraining config: need lr > 0, 0 <= min_lr_ratio <= 1, warmup_steps >= 0, grad_clip > 0"
+            )
+
+    def model_config(self) -> C:
+        """The model config (``model_class.from_size``) that ``model`` names: a size name or a mapping."""
+        if isinstance(self.model, str):
+            return self.model_class.from_size(self.model)
+        if isinstance(self.model, dict):
+            spec = dict(self.model)
+            return self.model_class.from_size(spec.pop("size", "tiny"), **spec)
+        raise ConfigError(f"pretraining config: model must be a size name or a mapping, got {self.model!r}")
+
+    def use_determinism(self) -> None:
+        """With ``deterministic``: ``torch.use_deterministic_algorithms`` (and cuBLAS's workspace)."""
+        if self.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True)
+
+    def optimizer(
+        self, params: Iterable[torch.nn.Parameter]
+    ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+        """:func:`optimizer_and_schedule` with this config's settings."""
+        return optimizer_and_schedule(
+            params,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            warmup_steps=self.warmup_steps,
+            steps=self.steps,
+            min_lr_ratio=self.min_lr_ratio,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)
 
 
 def load_yaml_config(path: str | os.PathLike, cls: type, required: Iterable[str], **overrides: Any) -> Any:

@@ -37,39 +37,31 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
-from time import perf_counter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from neurodec.errors import InvalidInputError
 from neurodec.evaluation.backends import parallel_backend
 from neurodec.evaluation.data import load_epochs
 from neurodec.evaluation.engine import (
-    DomainwisePredictor,
-    domain_fit_params,
-    domain_steps,
-    run_protocol,
+    check_pipelines,
     stored_tasks,
     task_id,
     trial_domains,
 )
 from neurodec.evaluation.evaluations import BaseEvaluation
-from neurodec.evaluation.metrics import get_metric
 from neurodec.evaluation.procs import terminate_gracefully
 from neurodec.evaluation.splitters import LeaveOneRunOutSplitter
 from neurodec.online.pseudo_online import (
     ONLINE_METRICS,
     check_paradigm,
     check_signal,
-    replay_run,
     run_signal,
+    score_fold,
 )
 
 __all__ = ["PseudoOnlineEvaluation", "OFFLINE_SUFFIX", "online_offline_table"]
@@ -149,18 +141,10 @@ class PseudoOnlineEvaluation(BaseEvaluation):
         param_grid: Mapping[str, dict] | None = None,
     ) -> pd.DataFrame:
         """One row per (pipeline, held-out run) and scoring (online, ``(offline)``)."""
-        if not isinstance(pipelines, Mapping) or not pipelines:
-            raise InvalidInputError("pipelines must be a non-empty dict of name -> estimator")
         param_grid = dict(param_grid or {})
-        unknown = set(param_grid) - set(pipelines)
-        if unknown:
-            raise InvalidInputError(f"param_grid names unknown pipeline(s) {sorted(unknown)}")
+        check_pipelines(pipelines, param_grid)
         kept: dict[str, Any] = {}
         for name, est in pipelines.items():
-            if not isinstance(est, BaseEstimator):
-                raise InvalidInputError(
-                    f"pipeline {name!r} is a {type(est).__name__}, not a scikit-learn estimator"
-                )
             if name.endswith(OFFLINE_SUFFIX):
                 raise InvalidInputError(f"pipeline names may not end with {OFFLINE_SUFFIX!r}: {name!r}")
             kept[name] = est
@@ -174,74 +158,7 @@ class PseudoOnlineEvaluation(BaseEvaluation):
         def runner(**kw: Any) -> None:
             _run_dataset(**kw, **options)
 
-        return run_protocol(
-            evaluation=self.name,
-            splitter=self.splitter(),
-            per_subject=True,
-            paradigm=self.paradigm,
-            datasets=self.datasets,
-            pipelines=both,
-            store=self.store,
-            metric=self.metric,
-            param_grid=grids,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-            backend=self.backend,
-            scheduler=self.scheduler,
-            overwrite=self.overwrite,
-            progress=self.progress,
-            options=options,
-            runner=runner,
-        )
-
-
-def _score_fold(
-    estimator: Any,
-    grid: dict | None,
-    X: np.ndarray,
-    y: np.ndarray,
-    domains: np.ndarray,
-    train: np.ndarray,
-    test: np.ndarray,
-    signal: Any,
-    spec: Any,
-    scale: float,
-    metric: str,
-    step: float,
-    chunk_size: int,
-    random_state: int | None,
-) -> dict:
-    """Fit once on ``train``; score ``test`` offline and the run's signal replayed.
-
-    ``domains``: each trial's ``subject/session``, given at fit to the steps that take
-    domains (and used to re-centre the test run by itself offline).
-    """
-    scorer = get_metric(metric)
-    with threadpool_limits(limits=1):
-        model = clone(estimator)
-        if grid:
-            inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
-            model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
-        names = domain_steps(model)
-        t0 = perf_counter()
-        model.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
-        fit_time = perf_counter() - t0
-        scored = DomainwisePredictor(model, domains[test]) if names else model
-        t0 = perf_counter()
-        offline = float(scorer(scored, X[test], y[test]))
-        offline_time = perf_counter() - t0
-    fitted = model.best_estimator_ if grid else model
-    online = replay_run(
-        fitted,
-        signal,
-        fmin=spec.fmin,
-        fmax=spec.fmax,
-        scale=scale,
-        step=step,
-        chunk_size=chunk_size,
-        metric=metric,
-    )
-    return {"fit_time": fit_time, "offline": offline, "offline_time": offline_time, **online}
+        return self._run_protocol(both, grids, options=options, runner=runner)
 
 
 def _run_dataset(
@@ -366,7 +283,7 @@ def _run_dataset(
 
 
 def _tagged(tag, *args):
-    return tag, _score_fold(*args)
+    return tag, score_fold(*args)
 
 
 def _complete(store, code, evaluation, context, keys, name, subject, versions) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Self
 
 import numpy as np
 
@@ -109,36 +110,75 @@ def find_stream(*, source_id: str | None = None, name: str | None = None, timeou
     InvalidInputError
         Neither or both selectors; several streams share the name or source_id.
     """
+    return resolve_one(
+        source_id=source_id,
+        name=name,
+        timeout=timeout,
+        accept=_is_signal,
+        kind="signal stream",
+        hint="is the device (or `neurodec replay`) running?",
+    )
+
+
+def resolve_one(
+    *,
+    source_id: str | None,
+    name: str | None,
+    timeout: float,
+    accept: Callable[[Any], bool],
+    kind: str,
+    hint: str,
+) -> Any:
+    """The one LSL stream passing ``accept`` with this ``source_id``, or exactly this ``name``.
+
+    Streams are listed a second at a time. A source_id search stops at the first
+    listing that has it (a source_id may also tag streams ``accept`` rejects, and
+    liblsl's by-property search stops at the first match, so every stream is
+    listed); a name search keeps looking for the whole ``timeout``, to see every
+    stream of that name: liblsl would otherwise connect to any of several
+    streams sharing a name without a word.
+
+    Parameters
+    ----------
+    source_id, name : str | None
+        Exactly one of them.
+    timeout : float
+        Seconds to look for streams.
+    accept : callable
+        ``accept(StreamInfo) -> bool``: the kind of stream wanted.
+    kind : str
+        Its name in messages (``"signal stream"``, ``"marker stream"``).
+    hint : str
+        What to check when nothing is found.
+
+    Raises
+    ------
+    DataNotFoundError
+        No such stream.
+    InvalidInputError
+        Neither or both selectors; several streams match.
+    """
     if (source_id is None) == (name is None):
-        raise InvalidInputError("select the input stream with exactly one of source_id= or name=")
+        raise InvalidInputError(f"select the {kind} with exactly one of source_id= or name=")
     lsl = _lsl()
     timeout = float(timeout)
-    if source_id is not None:
-        # A source_id may also tag marker outlets (PlayerLSL gives its annotations the data's
-        # source_id, and liblsl's by-property search stops at the first match): list every
-        # stream, a second at a time, until a signal stream with it shows up.
-        what = f"source_id {source_id!r}"
-        stop = time.monotonic() + timeout
-        found: list = []
-        while not found:
-            left = stop - time.monotonic()
-            if left <= 0:
-                break
-            seen = lsl.resolve_streams(timeout=min(left, 1.0))
-            found = [i for i in seen if i.source_id == str(source_id) and _is_signal(i)]
-    else:
-        what = f"name {name!r}"
-        found = [i for i in lsl.resolve_streams(timeout=timeout) if i.name == str(name) and _is_signal(i)]
+    key, value = ("source_id", str(source_id)) if source_id is not None else ("name", str(name))
+    what = f"{key} {value!r}"
+    stop = time.monotonic() + timeout
+    while True:
+        left = stop - time.monotonic()
+        seen = lsl.resolve_streams(timeout=max(0.05, min(left, 1.0)))
+        found = [i for i in seen if getattr(i, key) == value and accept(i)]
+        if (found and key == "source_id") or time.monotonic() >= stop:
+            break
     if not found:
-        seen = lsl.resolve_streams(timeout=min(timeout, 1.0))
         raise DataNotFoundError(
-            f"no LSL signal stream with {what} found within {timeout:g} s; is the device (or `neurodec "
-            f"replay`) running? Streams seen: {_describe(seen)}"
+            f"no LSL {kind} with {what} found within {timeout:g} s; {hint} Streams seen: {_describe(seen)}"
         )
     if len(found) > 1:
         raise InvalidInputError(
-            f"{len(found)} LSL streams have {what}: {_describe(found)}; select one with its source_id "
-            "(--source-id)"
+            f"{len(found)} LSL streams have {what} ({kind}s: {_describe(found)}); select one by its "
+            "source_id (--source-id)"
         )
     return found[0]
 
@@ -148,7 +188,28 @@ def _is_signal(sinfo: Any) -> bool:
     return sinfo.sfreq > 0 and not (isinstance(sinfo.dtype, str) and sinfo.dtype == "string")
 
 
-class LSLSource:
+class InletStream:
+    """Owns an LSL inlet (``self.inlet``): closes it, also as a context manager."""
+
+    inlet: Any
+
+    def close(self) -> None:
+        inlet = getattr(self, "inlet", None)
+        if inlet is not None:
+            try:
+                inlet.close_stream()
+            finally:
+                inlet._del()
+                self.inlet = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class LSLSource(InletStream):
     """An opened LSL signal stream, read with blocking pulls (see :func:`open_stream`)."""
 
     def __init__(
@@ -217,21 +278,6 @@ class LSLSource:
     def backlog(self) -> int:
         """Samples already received and not read yet."""
         return int(self.inlet.samples_available)
-
-    def close(self) -> None:
-        inlet = getattr(self, "inlet", None)
-        if inlet is not None:
-            try:
-                inlet.close_stream()
-            finally:
-                inlet._del()
-                self.inlet = None
-
-    def __enter__(self) -> LSLSource:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (

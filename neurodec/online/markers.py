@@ -10,13 +10,12 @@ samples), for :meth:`neurodec.online.EventLockedDecoder.run`.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
 
 from neurodec.errors import DataNotFoundError, InvalidInputError
-from neurodec.online.lsl import _describe, _lsl
+from neurodec.online.lsl import InletStream, _lsl, resolve_one
 
 __all__ = ["find_marker_stream", "open_markers", "LSLMarkers"]
 
@@ -33,33 +32,17 @@ def find_marker_stream(*, source_id: str | None = None, name: str | None = None,
     InvalidInputError
         Neither or both selectors; several marker streams match.
     """
-    if (source_id is None) == (name is None):
-        raise InvalidInputError("select the marker stream with exactly one of source_id= or name=")
-    lsl = _lsl()
-    key, value = ("source_id", str(source_id)) if source_id is not None else ("name", str(name))
-    what = f"{key} {value!r}"
-    stop = time.monotonic() + float(timeout)
-    found: list = []
-    while True:
-        left = stop - time.monotonic()
-        seen = lsl.resolve_streams(timeout=max(0.05, min(left, 1.0)))
-        found = [i for i in seen if getattr(i, key) == value and i.sfreq == 0]
-        # a name must be unique: keep looking for the whole timeout; a source_id: the first hit
-        if (found and key == "source_id") or time.monotonic() >= stop:
-            break
-    if not found:
-        raise DataNotFoundError(
-            f"no LSL marker stream (irregular rate) with {what} found within {timeout:g} s; is the stimulus "
-            f"program running? Streams seen: {_describe(seen)}"
-        )
-    if len(found) > 1:
-        raise InvalidInputError(
-            f"{len(found)} LSL marker streams have {what}: {_describe(found)}; select one by source_id"
-        )
-    return found[0]
+    return resolve_one(
+        source_id=source_id,
+        name=name,
+        timeout=timeout,
+        accept=lambda sinfo: sinfo.sfreq == 0,
+        kind="marker stream",
+        hint="is the stimulus program running?",
+    )
 
 
-class LSLMarkers:
+class LSLMarkers(InletStream):
     """An opened LSL marker stream (see :func:`open_markers`)."""
 
     def __init__(self, sinfo: Any, *, open_timeout: float = 5.0) -> None:
@@ -104,21 +87,6 @@ class LSLMarkers:
             log.warning("LSL marker stream %r was lost: no more markers", self.name)
         self.n_read += len(out)
         return out
-
-    def close(self) -> None:
-        inlet = getattr(self, "inlet", None)
-        if inlet is not None:
-            try:
-                inlet.close_stream()
-            finally:
-                inlet._del()
-                self.inlet = None
-
-    def __enter__(self) -> LSLMarkers:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"LSLMarkers({self.name!r}, source_id={self.source_id!r})"

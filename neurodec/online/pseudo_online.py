@@ -48,6 +48,7 @@ __all__ = [
     "run_signal",
     "check_signal",
     "replay_run",
+    "score_fold",
     "replay_array",
     "match_trials",
     "score_decisions",
@@ -156,27 +157,14 @@ def run_signal(raws: Mapping, session: str, run: str, spec: Any) -> RunSignal:
 
     ``raws``: one subject's ``{session: {run: Raw}}`` (``dataset.get_data``).
     """
-    from neurodec.paradigms import epoching
-    from neurodec.paradigms.raw_to_epochs import find_run_events, pick_run_channels
+    from neurodec.online.causal import run_events
+    from neurodec.paradigms.epoching import epoch_window
 
     raw = {str(k): v for k, v in raws.items()}[session]
     raw = {str(k): v for k, v in raw.items()}[run]
-    picks = pick_run_channels(raw, spec)
-    data = raw.get_data(picks=picks)
-    sfreq = float(raw.info["sfreq"])
-    events = find_run_events(raw, spec.event_id)
-    window = epoching.epoch_window(spec.tmin, spec.tmax, sfreq)
-    starts = epoching.epoch_starts(events[:, 0], window, sfreq, raw.first_samp)
-    keep = epoching.keep_mask(starts, window.n_samples, data.shape[1])
-    labels = epoching.labels_from_codes(events[keep, 2], spec.event_id)
-    return RunSignal(
-        data,
-        starts[keep] + window.n_samples,
-        np.asarray(labels),
-        [raw.ch_names[i] for i in picks],
-        sfreq,
-        window.n_samples,
-    )
+    data, onsets, labels, ch_names, sfreq, n_times = run_events(raw, spec)
+    ends = onsets + epoch_window(spec.tmin, spec.tmax, sfreq).start + n_times
+    return RunSignal(data, ends, np.asarray(labels), ch_names, sfreq, n_times)
 
 
 def check_signal(signal: RunSignal, X: np.ndarray, where: str) -> None:
@@ -245,6 +233,62 @@ def replay_run(
     }
 
 
+def score_fold(
+    estimator: Any,
+    grid: dict | None,
+    X: np.ndarray,
+    y: np.ndarray,
+    domains: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    signal: Any,
+    spec: Any,
+    scale: float,
+    metric: str,
+    step: float,
+    chunk_size: int,
+    random_state: int | None,
+) -> dict:
+    """Fit once on ``train``; score ``test`` offline and the run's signal replayed.
+
+    ``domains``: each trial's ``subject/session``, given at fit to the steps that take
+    domains (and used to re-centre the test run by itself offline).
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    from neurodec.evaluation.engine import DomainwisePredictor, domain_fit_params, domain_steps
+    from neurodec.evaluation.metrics import get_metric
+
+    scorer = get_metric(metric)
+    with threadpool_limits(limits=1):
+        model = clone(estimator)
+        if grid:
+            inner = StratifiedKFold(3, shuffle=True, random_state=random_state)
+            model = GridSearchCV(model, grid, cv=inner, scoring=scorer, refit=True, n_jobs=1)
+        names = domain_steps(model)
+        t0 = time.perf_counter()
+        model.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
+        fit_time = time.perf_counter() - t0
+        scored = DomainwisePredictor(model, domains[test]) if names else model
+        t0 = time.perf_counter()
+        offline = float(scorer(scored, X[test], y[test]))
+        offline_time = time.perf_counter() - t0
+    fitted = model.best_estimator_ if grid else model
+    online = replay_run(
+        fitted,
+        signal,
+        fmin=spec.fmin,
+        fmax=spec.fmax,
+        scale=scale,
+        step=step,
+        chunk_size=chunk_size,
+        metric=metric,
+    )
+    return {"fit_time": fit_time, "offline": offline, "offline_time": offline_time, **online}
+
+
 def pseudo_online_scores(
     pipelines: Mapping[str, Any],
     dataset: Any,
@@ -287,11 +331,8 @@ def pseudo_online_scores(
         decisions, flagged, decode_ms`` (mean time of one ``push`` that
         produced decisions, per decision).
     """
-    from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
 
-    from neurodec.evaluation.engine import DomainwisePredictor, domain_fit_params, domain_steps, trial_domains
-    from neurodec.evaluation.metrics import get_metric
+    from neurodec.evaluation.engine import trial_domains
     from neurodec.evaluation.splitters import LeaveOneRunOutSplitter
 
     if metric not in (None, *ONLINE_METRICS):
@@ -308,30 +349,18 @@ def pseudo_online_scores(
         raws = dataset.get_data(subjects=[subject])[subject]
         classes = np.unique(y)
         name = metric or ("roc_auc" if len(classes) == 2 else "accuracy")
-        scorer = get_metric(name)
         for fold in LeaveOneRunOutSplitter().iter_folds(y, meta):
             train, test, session = fold.train, fold.test, fold.session
             run = str(meta["run"].iloc[test[0]])
             signal = run_signal(raws, session, run, spec)
             check_signal(signal, X, f"{dataset.code} subject {subject} run {run}")
             for pname, pipe in pipelines.items():
-                est = clone(pipe)
-                names = domain_steps(est)
-                with threadpool_limits(limits=1):
-                    est.fit(X[train], y[train], **domain_fit_params(names, domains[train]))
-                    scored = DomainwisePredictor(est, domains[test]) if names else est
-                    offline = float(scorer(scored, X[test], y[test]))
-                out = replay_run(
-                    est,
-                    signal,
-                    fmin=spec.fmin,
-                    fmax=spec.fmax,
-                    scale=factor,
-                    step=step,
-                    chunk_size=chunk_size,
-                    metric=name,
+                out = score_fold(
+                    pipe, None, X, y, domains, train, test, signal, spec, factor, name, step, chunk_size, None
                 )
-                out.pop("replay_time")
+                for timing in ("fit_time", "offline_time", "replay_time"):
+                    out.pop(timing)
+                offline = out.pop("offline")
                 rows.append(
                     {
                         "dataset": dataset.code,

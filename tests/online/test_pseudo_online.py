@@ -130,7 +130,7 @@ def test_engine_protocol_equals_the_function_and_resumes_after_a_kill(monkeypatc
     par = LeftRightImagery(cache=False)
     ref = pseudo_online_scores(_ts_lr(), BurstDataset(), par, step=0.25, chunk_size=64)
     calls = []
-    real = ev._score_fold
+    real = ev.score_fold
 
     def killed_after_one(*args):
         if calls:
@@ -138,7 +138,7 @@ def test_engine_protocol_equals_the_function_and_resumes_after_a_kill(monkeypatc
         calls.append(1)
         return real(*args)
 
-    monkeypatch.setattr(ev, "_score_fold", killed_after_one)
+    monkeypatch.setattr(ev, "score_fold", killed_after_one)
     options = dict(results=tmp_path, step=0.25, chunk_size=64, progress=False)
     with pytest.raises(KeyboardInterrupt):
         ev.PseudoOnlineEvaluation(par, [BurstDataset()], **options).process_folds(_ts_lr())
@@ -151,7 +151,7 @@ def test_engine_protocol_equals_the_function_and_resumes_after_a_kill(monkeypatc
         return real(*args)
 
     calls.clear()
-    monkeypatch.setattr(ev, "_score_fold", counted)
+    monkeypatch.setattr(ev, "score_fold", counted)
     rows = ev.PseudoOnlineEvaluation(par, [BurstDataset()], **options).process_folds(_ts_lr())
     assert len(calls) == 1  # only the fold that was lost
     assert set(rows["evaluation"]) == {"PseudoOnline"} and len(rows) == 4
