@@ -71,7 +71,7 @@ def test_cli_stream_without_the_marker_stream_is_one_line_and_adapts_unless_told
     code = main([*args, "--markers-name", f"{unique_name}-absent", "--timeout", "0.3", "--loopback-only"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert f"no LSL marker stream (irregular rate) with name '{unique_name}-absent'" in err
+    assert f"no LSL marker stream with name '{unique_name}-absent'" in err
     assert f"streaming with {mode} re-centering" in caplog.text
 
 
