@@ -144,7 +144,13 @@ def load_checkpoint(
 #: Tokenizer config fields added after checkpoints were first written, with the value every
 #: earlier checkpoint was trained with (not today's default): a run trained before the field
 #: existed is then never resumed, nor described, as if it had been trained with the new value.
-LEGACY_FIELDS: dict[str, Any] = {"phase_weighting": "uniform", "standardize_loss": False}
+LEGACY_FIELDS: dict[str, Any] = {
+    "phase_weighting": "uniform",
+    "standardize_loss": False,
+    "frame_encoder": "conv",
+    "spatial_mixing": "attention",
+    "basis_ridge": 1e-2,
+}
 
 
 def saved_config(ckpt: dict[str, Any], cls: type = TokenizerConfig) -> Any:

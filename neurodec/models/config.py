@@ -19,10 +19,21 @@ from typing import Any
 
 from neurodec.errors import ConfigError
 
-__all__ = ["TokenizerConfig", "SIZES", "ModelConfig", "MODEL_SIZES", "PHASE_WEIGHTINGS"]
+__all__ = [
+    "TokenizerConfig",
+    "SIZES",
+    "ModelConfig",
+    "MODEL_SIZES",
+    "PHASE_WEIGHTINGS",
+    "FRAME_ENCODERS",
+    "SPATIAL_MIXINGS",
+]
 
 #: How the phase loss weighs frequency bins (see :mod:`neurodec.models.losses`).
 PHASE_WEIGHTINGS = ("amplitude", "uniform")
+#: The tokenizer's per-channel frame encoders and spatial mixings (see :mod:`neurodec.models.tokenizer`).
+FRAME_ENCODERS = ("linear", "conv")
+SPATIAL_MIXINGS = ("basis", "attention")
 
 
 class _NamedConfig:
@@ -70,10 +81,13 @@ class TokenizerConfig(_NamedConfig):
     """Sizes and options of :class:`neurodec.models.BrainTokenizer`.
 
     Signal (the preprocessing the model expects; see :mod:`neurodec.corpus.preprocess`):
-    ``sfreq`` Hz, windows of ``window_samples`` samples. Encoder: per-channel strided
-    convolutions with ``conv_strides`` (product = hop, so ``window_samples / hop`` frames),
-    ``conv_channels`` filters; ``n_sources`` learned source queries cross-attend over the
-    channels of each frame; ``n_encoder_layers`` transformer layers mix the
+    ``sfreq`` Hz, windows of ``window_samples`` samples. Encoder: each channel's frames of
+    ``hop`` samples (``hop`` = product of ``conv_strides``, so ``window_samples / hop``
+    frames) become ``d_model`` features by one linear map (``frame_encoder="linear"``) or
+    strided convolutions with ``conv_strides`` and ``conv_channels`` filters (``"conv"``);
+    ``n_sources`` sources per frame: ridge least-squares coefficients of a learned spatial
+    basis (``spatial_mixing="basis"``, relative ridge ``basis_ridge``) or learned queries
+    that cross-attend over the channels (``"attention"``); ``n_encoder_layers`` transformer layers mix the
     ``n_sources x n_frames`` latents. Quantiser: ``n_levels`` residual levels of
     ``codebook_size`` codes of dimension ``code_dim``, EMA updates (``ema_decay``),
     k-means initialisation (``kmeans_iters``) and dead-code restart (a code not chosen in
@@ -91,6 +105,9 @@ class TokenizerConfig(_NamedConfig):
     n_heads: int = 2
     conv_channels: int = 16
     conv_strides: tuple[int, ...] = (4, 4, 4)
+    frame_encoder: str = "linear"
+    spatial_mixing: str = "basis"
+    basis_ridge: float = 1e-2
     n_sources: int = 16
     n_encoder_layers: int = 1
     n_decoder_layers: int = 1
@@ -123,6 +140,15 @@ class TokenizerConfig(_NamedConfig):
             (0 < self.ema_decay < 1, "ema_decay must be in (0, 1)"),
             (self.codebook_size >= 2 and self.n_levels >= 1, "need codebook_size >= 2 and n_levels >= 1"),
             (min(self.d_model, self.code_dim, self.n_sources, self.conv_channels) >= 1, "sizes must be >= 1"),
+            (
+                self.frame_encoder in FRAME_ENCODERS,
+                f"frame_encoder must be one of {FRAME_ENCODERS}, got {self.frame_encoder!r}",
+            ),
+            (
+                self.spatial_mixing in SPATIAL_MIXINGS,
+                f"spatial_mixing must be one of {SPATIAL_MIXINGS}, got {self.spatial_mixing!r}",
+            ),
+            (self.basis_ridge > 0, f"basis_ridge must be > 0, got {self.basis_ridge}"),
             (
                 self.phase_weighting in PHASE_WEIGHTINGS,
                 f"phase_weighting must be one of {PHASE_WEIGHTINGS}, got {self.phase_weighting!r}",

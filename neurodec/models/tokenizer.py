@@ -5,21 +5,30 @@ S = ``n_sources``, d = ``d_model``, L = ``n_levels``)::
 
     x (B, C, T), sensors (B, C, 6) + types (B, C)
       normalize (visible channels' reference and scale)         (B, C, T)
-      per-channel strided conv encoder                         (B, C, F, d)
-      keys: + sensor embedding (SensorEncoder), values: signal (B*F, C, d)
-      S learned source queries cross-attend over channels      (B*F, S, d)
-        (+ a spatial bias: sources have learned positions and widths)
+      per-channel frame encoder (one linear map per hop)       (B, F, C, d)
+      sensor embedding (SensorEncoder) -> spatial basis W      (B, C, S)
+      sources: ridge least squares of the visible channels     (B, F, S, d)
       + frame embedding, transformer over the S*F latents      (B, F*S, d)
       project, residual VQ                                     codes (B, F, S, L)
     decoder:
-      transformer over the quantised latents                   (B*F, S, d)
-      each channel's sensor embedding (+ frame) queries them   (B*F, C, d)
-        (same spatial bias)
-      per-channel transposed conv decoder                      (B, C, T)
+      transformer over the quantised latents                   (B, F, S, d)
+      every channel: W @ sources                               (B, F, C, d)
+      per-channel frame decoder                                (B, C, T)
 
-The encoder attends over channels without any channel index, so tokens do not depend
-on the order of the channels; hidden (or bad) channels are left out of the attention
-keys but are reconstructed like any other, from their sensor embedding.
+The spatial mixing (``spatial_mixing``) is by default a learned spatial basis
+(:mod:`neurodec.models.spatial_basis`): signed spatial functions of the sensor
+embeddings, fitted to the visible channels by least squares, like a spline with a
+learned kernel. ``"attention"`` is BrainOmni's design: S learned source queries
+cross-attend over the channels (keys: features + sensor embedding, with a learned
+spatial bias), and each channel's sensor embedding queries the sources back. The frame
+encoder (``frame_encoder``) is by default one linear map per frame of ``hop`` samples
+(and its transpose to decode); ``"conv"`` stacks strided convolutions. The defaults
+were chosen by measurement (benchmarks/results/tokenizer.md): the softmax pooling and
+the convolutions each kept only the slow part of the signal.
+
+Neither mixing uses a channel index, so tokens do not depend on the order of the
+channels; hidden (or bad) channels are left out of the encoder's fit (or keys) but are
+reconstructed like any other, from their sensor embedding.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from neurodec.models.config import TokenizerConfig
 from neurodec.models.normalize import WindowStats, normalize
 from neurodec.models.rvq import ResidualVQ
 from neurodec.models.sensors import SensorEncoder
+from neurodec.models.spatial_basis import SpatialBasis
 
 __all__ = ["BrainTokenizer", "TokenizerOutput", "random_visible"]
 
@@ -59,6 +69,28 @@ class ConvEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+class PatchEncoder(nn.Module):
+    """One linear map per frame of ``hop`` samples: (N, 1, T) -> (N, d, T / hop)."""
+
+    def __init__(self, d_model: int, hop: int) -> None:
+        super().__init__()
+        self.proj = nn.Conv1d(1, d_model, hop, stride=hop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x)
+
+
+class PatchDecoder(nn.Module):
+    """One linear map per frame back to ``hop`` samples: (N, d, F) -> (N, 1, F * hop)."""
+
+    def __init__(self, d_model: int, hop: int) -> None:
+        super().__init__()
+        self.proj = nn.ConvTranspose1d(d_model, 1, hop, stride=hop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x)
 
 
 class ConvDecoder(nn.Module):
@@ -194,12 +226,21 @@ class BrainTokenizer(nn.Module):
         self.preprocess: dict[str, Any] | None = None
         d = cfg.d_model
         self.sensor_encoder = SensorEncoder(d)
-        self.conv_encoder = ConvEncoder(cfg.conv_channels, d, cfg.conv_strides)
-        self.source_queries = nn.Parameter(torch.randn(cfg.n_sources, d) * 0.02)  # (S, d)
-        self.source_positions = nn.Parameter(_fibonacci_sphere(cfg.n_sources) * 0.8)  # (S, 3)
-        self.source_log_width = nn.Parameter(torch.full((cfg.n_sources,), math.log(0.5)))  # (S,)
+        if cfg.frame_encoder == "linear":
+            self.conv_encoder: nn.Module = PatchEncoder(d, cfg.hop)
+            self.conv_decoder: nn.Module = PatchDecoder(d, cfg.hop)
+        else:
+            self.conv_encoder = ConvEncoder(cfg.conv_channels, d, cfg.conv_strides)
+            self.conv_decoder = ConvDecoder(cfg.conv_channels, d, cfg.conv_strides)
+        if cfg.spatial_mixing == "basis":
+            self.spatial_basis = SpatialBasis(d, cfg.n_sources, cfg.basis_ridge)
+        else:
+            self.source_queries = nn.Parameter(torch.randn(cfg.n_sources, d) * 0.02)  # (S, d)
+            self.source_positions = nn.Parameter(_fibonacci_sphere(cfg.n_sources) * 0.8)  # (S, 3)
+            self.source_log_width = nn.Parameter(torch.full((cfg.n_sources,), math.log(0.5)))  # (S,)
+            self.source_attention = CrossAttentionBlock(d, cfg.n_heads, cfg.dropout)
+            self.channel_attention = CrossAttentionBlock(d, cfg.n_heads, cfg.dropout)
         self.frame_embedding = nn.Parameter(torch.randn(cfg.n_frames, d) * 0.02)  # (F, d)
-        self.source_attention = CrossAttentionBlock(d, cfg.n_heads, cfg.dropout)
         self.encoder_layers = _transformer(cfg, cfg.n_encoder_layers)
         self.to_code = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, cfg.code_dim))
         self.quantizer = ResidualVQ(
@@ -213,8 +254,6 @@ class BrainTokenizer(nn.Module):
         )
         self.from_code = nn.Linear(cfg.code_dim, d)
         self.decoder_layers = _transformer(cfg, cfg.n_decoder_layers)
-        self.channel_attention = CrossAttentionBlock(d, cfg.n_heads, cfg.dropout)
-        self.conv_decoder = ConvDecoder(cfg.conv_channels, d, cfg.conv_strides)
 
     # ------------------------------------------------------------------ building blocks
     def _check(self, x: torch.Tensor, features: torch.Tensor, type_ids: torch.Tensor) -> None:
@@ -228,47 +267,72 @@ class BrainTokenizer(nn.Module):
             )
 
     def spatial_bias(self, features: torch.Tensor) -> torch.Tensor:
-        """Attention bias between sources and channels, shape (B, S, C):
-        ``-|position_c - position_s|^2 / (2 width_s^2)`` (learned source positions and widths)."""
+        """Attention bias between sources and channels (``spatial_mixing="attention"``), shape
+        (B, S, C): ``-|position_c - position_s|^2 / (2 width_s^2)`` (learned positions and widths)."""
         d2 = (features[:, None, :, :3] - self.source_positions[None, :, None, :]).pow(2).sum(-1)  # (B, S, C)
         return -d2 / (2 * torch.exp(2 * self.source_log_width)[None, :, None])
 
+    def spatial_map(self, sensors: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """What ties channels to sources: the basis W (B, C, S) for ``spatial_mixing="basis"``,
+        the attention bias (B, S, C) for ``"attention"``."""
+        if self.config.spatial_mixing == "basis":
+            return self.spatial_basis(sensors)
+        return self.spatial_bias(features)
+
+    def _pool(
+        self, h: torch.Tensor, sensors: torch.Tensor, visible: torch.Tensor, spatial: torch.Tensor
+    ) -> torch.Tensor:
+        """Sources (B, F, S, d) from the channels' frame features h (B, F, C, d)."""
+        if self.config.spatial_mixing == "basis":
+            return self.spatial_basis.pool(h, spatial, visible)
+        B, F_, C, d = h.shape
+        S = self.config.n_sources
+        values = h.reshape(B * F_, C, d)  # (B*F, C, d): the signal
+        keys = (h + sensors[:, None]).reshape(B * F_, C, d)  # (B*F, C, d): signal + where/what sensor
+        hidden = (~visible).repeat_interleave(F_, dim=0)  # (B*F, C)
+        queries = self.source_queries.expand(B * F_, S, d)  # (B*F, S, d)
+        bias = spatial.repeat_interleave(F_, dim=0)  # (B*F, S, C)
+        return self.source_attention(queries, keys, values, bias, hidden).reshape(B, F_, S, d)
+
+    def _spread(self, sources: torch.Tensor, sensors: torch.Tensor, spatial: torch.Tensor) -> torch.Tensor:
+        """Every channel's frame features (B, F, C, d) from sources (B, F, S, d)."""
+        if self.config.spatial_mixing == "basis":
+            return self.spatial_basis.spread(sources, spatial)
+        B, F_, S, d = sources.shape
+        C = sensors.shape[1]
+        queries = sensors[:, None] + self.frame_embedding[None, :, None]  # (B, F, C, d)
+        bias = spatial.transpose(1, 2).repeat_interleave(F_, dim=0)  # (B*F, C, S)
+        src = sources.reshape(B * F_, S, d)
+        out = self.channel_attention(queries.reshape(B * F_, C, d), src, src, bias)  # (B*F, C, d)
+        return out.reshape(B, F_, C, d)
+
     def encode_latents(
-        self, xn: torch.Tensor, sensors: torch.Tensor, visible: torch.Tensor, bias: torch.Tensor
+        self, xn: torch.Tensor, sensors: torch.Tensor, visible: torch.Tensor, spatial: torch.Tensor
     ) -> torch.Tensor:
         """Continuous latents (B, F*S, code_dim) from normalised windows xn (B, C, T);
-        ``bias`` (B, S, C) from :meth:`spatial_bias`."""
+        ``spatial`` from :meth:`spatial_map`."""
         B, C, T = xn.shape
         cfg = self.config
         F_, S, d = cfg.n_frames, cfg.n_sources, cfg.d_model
         h = self.conv_encoder(xn.reshape(B * C, 1, T))  # (B*C, d, F)
         h = h.reshape(B, C, d, F_).permute(0, 3, 1, 2)  # (B, F, C, d)
-        values = h.reshape(B * F_, C, d)  # (B*F, C, d): the signal
-        keys = (h + sensors[:, None]).reshape(B * F_, C, d)  # (B*F, C, d): signal + where/what sensor
-        hidden = (~visible).repeat_interleave(F_, dim=0)  # (B*F, C)
-        queries = self.source_queries.expand(B * F_, S, d)  # (B*F, S, d)
-        bias = bias.repeat_interleave(F_, dim=0)  # (B*F, S, C)
-        z = self.source_attention(queries, keys, values, bias, hidden)  # (B*F, S, d)
-        z = z.reshape(B, F_, S, d) + self.frame_embedding[None, :, None]  # (B, F, S, d)
-        z = z.reshape(B, F_ * S, d)
+        z = self._pool(h, sensors, visible, spatial)  # (B, F, S, d)
+        z = (z + self.frame_embedding[None, :, None]).reshape(B, F_ * S, d)
         for layer in self.encoder_layers:
             z = layer(z)
         return self.to_code(z)  # (B, F*S, code_dim)
 
-    def decode_latents(self, zq: torch.Tensor, sensors: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def decode_latents(self, zq: torch.Tensor, sensors: torch.Tensor, spatial: torch.Tensor) -> torch.Tensor:
         """Normalised signals (B, C, T) of every channel from quantised latents (B, F*S, code_dim);
-        ``bias`` (B, S, C) from :meth:`spatial_bias`."""
+        ``spatial`` from :meth:`spatial_map`."""
         cfg = self.config
         B, C, _ = sensors.shape
         F_, S, d = cfg.n_frames, cfg.n_sources, cfg.d_model
         z = self.from_code(zq)  # (B, F*S, d)
         for layer in self.decoder_layers:
             z = layer(z)
-        sources = z.reshape(B * F_, S, d)  # (B*F, S, d)
-        queries = sensors[:, None] + self.frame_embedding[None, :, None]  # (B, F, C, d)
-        bias = bias.transpose(1, 2).repeat_interleave(F_, dim=0)  # (B*F, C, S)
-        out = self.channel_attention(queries.reshape(B * F_, C, d), sources, sources, bias)  # (B*F, C, d)
-        out = out.reshape(B, F_, C, d).permute(0, 2, 3, 1).reshape(B * C, d, F_)  # (B*C, d, F)
+        out = self._spread(z.reshape(B, F_, S, d), sensors, spatial)  # (B, F, C, d)
+        out = out.permute(0, 2, 3, 1).reshape(B * C, d, F_)  # (B*C, d, F)
         return self.conv_decoder(out).reshape(B, C, cfg.window_samples)  # (B, C, T)
 
     # ------------------------------------------------------------------ public
@@ -315,8 +379,8 @@ class BrainTokenizer(nn.Module):
         xin = target if noise is None else target + noise * valid[..., None]
         xin = xin * visible[..., None]
         sensors = self.sensor_encoder(features, type_ids)  # (B, C, d)
-        bias = self.spatial_bias(features)  # (B, S, C)
-        z = self.encode_latents(xin, sensors, visible, bias)  # (B, F*S, code_dim)
+        spatial = self.spatial_map(sensors, features)
+        z = self.encode_latents(xin, sensors, visible, spatial)  # (B, F*S, code_dim)
         cfg = self.config
         if quantize:
             vq = self.quantizer(z)
@@ -324,7 +388,7 @@ class BrainTokenizer(nn.Module):
         else:
             zq, commitment = z, z.new_zeros(())
             codes = torch.full((*z.shape[:-1], cfg.n_levels), -1, dtype=torch.long, device=z.device)
-        recon = self.decode_latents(zq, sensors, bias) * valid[..., None]  # (B, C, T)
+        recon = self.decode_latents(zq, sensors, spatial) * valid[..., None]  # (B, C, T)
         codes = codes.reshape(x.shape[0], cfg.n_frames, cfg.n_sources, cfg.n_levels)
         return TokenizerOutput(recon, target, codes, commitment, stats)
 
@@ -343,7 +407,9 @@ class BrainTokenizer(nn.Module):
         visible = valid if visible is None else visible.bool() & valid
         xn, _ = normalize(x, type_ids, valid, visible)
         sensors = self.sensor_encoder(features, type_ids)
-        z = self.encode_latents(xn * visible[..., None], sensors, visible, self.spatial_bias(features))
+        z = self.encode_latents(
+            xn * visible[..., None], sensors, visible, self.spatial_map(sensors, features)
+        )
         cfg = self.config
         return self.quantizer.encode(z).reshape(x.shape[0], cfg.n_frames, cfg.n_sources, cfg.n_levels)
 
@@ -354,7 +420,8 @@ class BrainTokenizer(nn.Module):
         """Normalised signals (B, C, T) of the given channels from token indices (B, F, S, L)."""
         B = codes.shape[0]
         zq = self.quantizer.decode(codes.reshape(B, -1, self.config.n_levels))  # (B, F*S, code_dim)
-        return self.decode_latents(zq, self.sensor_encoder(features, type_ids), self.spatial_bias(features))
+        sensors = self.sensor_encoder(features, type_ids)
+        return self.decode_latents(zq, sensors, self.spatial_map(sensors, features))
 
     def n_parameters(self) -> int:
         """Number of trainable parameters."""

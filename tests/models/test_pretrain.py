@@ -13,7 +13,7 @@ from neurodec.config import REPO_ROOT  # noqa: E402
 from neurodec.errors import ConfigError  # noqa: E402
 from neurodec.models import BrainTokenizer  # noqa: E402
 from neurodec.models import pretrain as pretrain_module  # noqa: E402
-from neurodec.models.checkpoint import load_checkpoint, load_model  # noqa: E402
+from neurodec.models.checkpoint import load_checkpoint, load_model, saved_config  # noqa: E402
 from neurodec.models.pretrain import (  # noqa: E402
     PretrainConfig,
     load_pretrain_config,
@@ -122,11 +122,18 @@ def test_checkpoints_from_before_the_loss_options_keep_their_loss(small_corpus, 
     out = tmp_path / "run"
     pretrain(_config(small_corpus, out, steps=2))
     ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
-    for name in ("phase_weighting", "standardize_loss"):  # as written before these fields existed
+    # as written before these fields existed (the first design: convolutions and attention)
+    for name in ("phase_weighting", "standardize_loss", "frame_encoder", "spatial_mixing", "basis_ridge"):
         del ckpt["model_config"][name]
+    torch.save(ckpt, out / "checkpoint.pt")
+    with pytest.raises(ConfigError, match="weights do not fit"):  # new-design weights, old config
+        load_model(out / "checkpoint.pt")
+    first = BrainTokenizer(saved_config(ckpt))
+    ckpt["model"] = first.state_dict()
     torch.save(ckpt, out / "checkpoint.pt")
     old = load_model(out / "checkpoint.pt")
     assert (old.config.phase_weighting, old.config.standardize_loss) == ("uniform", False)
+    assert (old.config.frame_encoder, old.config.spatial_mixing) == ("conv", "attention")
     with pytest.raises(ConfigError, match="phase_weighting: wanted 'amplitude', checkpoint has 'uniform'"):
         pretrain(_config(small_corpus, out, steps=4))
 
