@@ -290,23 +290,31 @@ def write(path: Path, saved: dict) -> None:
     lines += (
         ["", "## Reading it", ""] + reading_lines(df, modalities) if len(df) else ["", "## Reading it", ""]
     )
+    corpus = (
+        f"{pre['hours']:.1f} h of simulated signal ({len(setup['pretrain_subjects'])} subjects per modality)"
+        if pre and pre.get("hours")
+        else "a few hours at most of simulated signal"
+    )
     lines += [
-        "- The simulator: each subject's sources are a few sensorimotor mu/beta generators with a lateralised "
-        "ERD, alpha, blinks and 1/f background, seen linearly by each sensor array. Band power over 8-35 Hz "
-        "separates the classes by design, which is exactly what covariance pipelines (TS+SVM, FgMDM) model; "
-        "the session shifts are linear changes of the mixing, gains and noise. A high Riemannian score here "
-        "says the task is linear-spatial, not that a learned model is worse on real data.",
-        "- The corpus: minutes to an hour of simulated signal from a few subjects, against BrainOmni's "
-        "~2,650 h; the backbone is small and trained for few steps on one shared core (see Pretraining), "
-        "and the tokenizer's codes carry much noise (reconstruction r ~0.6, `tokenizer.md`). What the "
-        "pretrained vs from-scratch gap can show here is whether the same checkpoint transfers across "
-        "sensor types at all, not what the design reaches at scale.",
-        "- Fine-tuning is short (the epochs above, one or two batches per epoch on a session's trials) and "
-        "the sensor positions a fine-tuned model is given are those of the training epochs' info (the engine "
-        "reads one `mne.Info` per dataset); MEG sessions differ in head position, which the model then sees "
-        "as the training session's.",
-        "- Fewer subjects than a paper's table (a CPU budget): the std over subjects is wide; read the rows "
-        "as a cost-bounded check, with the seconds per fold beside each score.",
+        "- The simulator: each subject's sources (sensorimotor mu/beta with a lateralised ERD, occipital "
+        "alpha, blinks, 1/f background) reach every sensor array linearly; band power in 8-35 Hz separates "
+        "the classes by design, which is what covariance pipelines (TS+SVM, FgMDM) model, and the sessions "
+        "differ in sensor placement / head position, gains, noise and brain state. High Riemannian scores "
+        "here say the task is linear-spatial, not how a learned model compares on real recordings.",
+        f"- The corpus: {corpus}, against BrainOmni's ~2,650 h; the backbone is small and trained for few "
+        "steps on one shared core (see Pretraining), and the frozen tokenizer's codes carry much noise "
+        "(held-out reconstruction r ~0.64, `tokenizer.md`). The pretrained vs from-scratch gap can show "
+        "whether one checkpoint transfers across sensor types at all, not what the design reaches at scale.",
+        "- Fine-tuning is short (the epochs above, two batches of 32 per epoch on a session's trials), and "
+        "the sensor positions a fine-tuned model is given are those of the training epochs' info (the "
+        "engine reads one `mne.Info` per dataset; for MEG, the first session's head position, also for "
+        "the test session).",
+        "- In-domain pretraining: the corpus comes from the same simulator (other subjects, the same "
+        "sensor arrays and source types) and the tokenizer saw simulated MEG/sEEG subjects 1-4; on real "
+        "recordings the gap between pretraining and target data is wider than here.",
+        f"- {len(setup['subjects'])} evaluation subjects (a CPU budget): the std over subjects is wide and "
+        "single subjects swing a mean (see the per-subject table); a gap smaller than that spread is not a "
+        "finding. Read the rows as a cost-bounded check, with the seconds per fold beside each score.",
     ]
     path.write_text("\n".join(lines) + "\n")
 
@@ -486,6 +494,7 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.load_rows:
         saved = load_rows(args.load_rows)
+        saved["command"] += f"` (rows saved); table written from them by `{command}"
     else:
         saved = run(args, command)
         if args.save_rows:
