@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("torch")
 
 
+@pytest.mark.slow  # ~20 s on one core: corpus, 2 pretraining steps, 3 modalities x 3 rows x 2 folds
 def test_cross_session_pretrains_one_checkpoint_and_evaluates_every_modality(
     bench, tiny_tokenizer_path, tmp_path, monkeypatch
 ):
