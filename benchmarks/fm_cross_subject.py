@@ -230,9 +230,11 @@ def run_cv(dataset, paradigm, rows, n_splits, seed, results, deadline=float("inf
     return out
 
 
-def _fold_times(df):
-    """Mean fit and predict seconds per fold (a fold's fit time is on each of its rows)."""
-    key = ["fold"] if "fold" in df and df["fold"].notna().all() else ["fraction"]
+def _fold_times(df, key=None):
+    """Mean fit and predict seconds per fold (a fold's fit time is on each of its rows);
+    ``key``: the columns naming a fold (default ``fold``, else ``fraction``)."""
+    if key is None:
+        key = ["fold"] if "fold" in df and df["fold"].notna().all() else ["fraction"]
     per_fold = df.groupby(key).agg(fit=("fit_s", "first"), pred=("predict_s", "sum"))
     return per_fold.fit.mean(), per_fold.pred.mean()
 
@@ -414,6 +416,36 @@ def _skip_note(skipped, budget_min):
     return [f"Not run (would have started after the {budget_min:g}-min budget): {', '.join(skipped)}"]
 
 
+def merge_saved(saved: list[dict], key=("protocol", "fraction", "pipeline")) -> dict:
+    """One ``--save-rows`` record from several: the rows of every file, a later file's rows
+    replacing an earlier file's with the same ``key`` (a table row: protocol, share of labels,
+    pipeline); commands, notes and load averages of the files in order, the epochs of the
+    files merged (later wins), elapsed times summed."""
+    if not saved:
+        raise SystemExit("--load-rows needs at least one file")
+    rows: list[dict] = []
+    for record in saved:
+        new = {tuple(r.get(k) for k in key) for r in record["rows"]}
+        rows = [r for r in rows if tuple(r.get(k) for k in key) not in new] + list(record["rows"])
+    commands = [record["command"] for record in saved]
+    loads = [record.get("load") for record in saved if record.get("load")]
+    merged = dict(saved[-1])
+    merged.update(
+        command=commands[0] if len(commands) == 1 else "`, then `".join(commands),
+        rows=rows,
+        notes=list(dict.fromkeys(n for record in saved for n in record["notes"])),
+        epochs={k: v for record in saved for k, v in record["epochs"].items()},
+        elapsed=sum(record["elapsed"] for record in saved),
+        load="; ".join(loads) if loads else None,
+    )
+    return merged
+
+
+def load_saved(paths) -> dict:
+    """:func:`merge_saved` of ``--save-rows`` JSON files, in the order given."""
+    return merge_saved([json.loads(Path(p).read_text()) for p in paths])
+
+
 def _parse_epochs(items):
     out = {}
     for item in items or []:
@@ -463,7 +495,14 @@ def main(argv=None):
     )
     parser.add_argument("--out", default=str(RESULTS / "fm_cross_subject.md"))
     parser.add_argument("--save-rows", default=None, help="also write the rows as JSON (not committed)")
-    parser.add_argument("--from-rows", default=None, help="rewrite the table from --save-rows JSON")
+    parser.add_argument(
+        "--load-rows",
+        "--from-rows",
+        dest="load_rows",
+        nargs="+",
+        default=None,
+        help="rewrite the table from --save-rows JSON files (several: merged, a later file's rows win)",
+    )
     args = parser.parse_args(argv)
     args.command = (
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} nice -n 10 .venv/bin/python "
@@ -480,8 +519,8 @@ def main(argv=None):
     epochs = _parse_epochs(args.epochs)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if args.from_rows:
-        saved = json.loads(Path(args.from_rows).read_text())
+    if args.load_rows:
+        saved = load_saved(args.load_rows)
         args.command = saved["command"]
         write(out, args, saved["rows"], saved["notes"], saved["epochs"], saved["elapsed"], saved.get("load"))
         return

@@ -290,10 +290,32 @@ class BaseParadigm(BaseEstimator, abc.ABC):
             raise InvalidInputError(f"{dataset.code}: no {list(spec.event_id)} events in subjects {subjects}")
         for ep in parts:
             ep.set_annotations(None)
-        epochs = mne.concatenate_epochs(parts, verbose=False) if len(parts) > 1 else parts[0]
+        epochs = _concatenate(parts, dataset, subjects)
         metadata = _flag_incomplete(dataset, pd.concat(meta, ignore_index=True))
         epochs.metadata = metadata.copy()
         return epochs, np.concatenate(labels), metadata
+
+
+def _concatenate(parts: list, dataset: Any, subjects: Any) -> Any:
+    """One ``mne.Epochs`` of the runs' epochs. Runs recorded at different head positions
+    (MEG ``dev_head_t``: a subject's sessions) are joined with the first run's transform and
+    a logged warning (MNE, and so MOABB, refuse them; the arrays of ``X`` never depend on it)."""
+    import mne
+
+    if len(parts) == 1:
+        return parts[0]
+    trans = [ep.info["dev_head_t"] for ep in parts]
+    moved = trans[0] is not None and any(
+        t is None or not np.allclose(t["trans"], trans[0]["trans"], rtol=1e-6) for t in trans[1:]
+    )
+    if moved:
+        log.warning(
+            "%s subjects %s: the runs' head positions (dev_head_t) differ; the epochs keep the first "
+            "run's (sensor positions in head coordinates are those of that run)",
+            dataset.code,
+            list(subjects),
+        )
+    return mne.concatenate_epochs(parts, on_mismatch="ignore" if moved else "raise", verbose=False)
 
 
 def _flag_incomplete(dataset, metadata: pd.DataFrame) -> pd.DataFrame:

@@ -130,3 +130,28 @@ def test_interval_not_starting_at_the_cue_equals_moabb(stim):
     params = {"tmin": 0.25, "tmax": 1.5, "baseline": (-0.5, 0.0)}
     ours = nd.LeftRightImagery(cache=False, **params).get_data(ds, [1])
     _assert_same(ours, _moabb(mp.LeftRightImagery(**params), ds, [1]))
+
+
+def test_return_epochs_joins_meg_sessions_recorded_at_other_head_positions(caplog):
+    """MNE (and so MOABB) refuse to concatenate runs whose dev_head_t differ; the epochs keep
+    the first run's transform, a warning says so, the data are those of the arrays."""
+    from neurodec.datasets import get_dataset
+    from neurodec.evaluation.data import clear_memory_cache, epochs_info
+
+    ds = get_dataset(
+        "SimulatedMI", n_subjects=1, n_sessions=2, n_runs=1, n_trials=2, modality="meg", meg_sensors="mag"
+    )
+    paradigm = nd.LeftRightImagery(cache=False)
+    X, y, meta = paradigm.get_data(ds, [1])
+    raws = ds.get_data([1])[1]
+    first, second = (raws[s]["0"].info["dev_head_t"]["trans"] for s in ("0", "1"))
+    assert not np.allclose(first, second)  # the sessions' head positions differ
+    with caplog.at_level("WARNING", logger="neurodec.paradigms.base"):
+        epochs, y2, meta2 = paradigm.get_data(ds, [1], return_epochs=True)
+    assert "head positions (dev_head_t) differ" in caplog.text
+    np.testing.assert_array_equal(epochs.info["dev_head_t"]["trans"], first)
+    np.testing.assert_allclose(epochs.get_data() * ds.unit_factor, X, rtol=1e-12, atol=0)
+    assert y2.tolist() == y.tolist() and meta2.equals(meta)
+    clear_memory_cache()
+    assert epochs_info(paradigm, ds, 1)["ch_names"] == epochs.ch_names  # what the engine gives info steps
+    clear_memory_cache()
