@@ -438,7 +438,8 @@ def write_report(path, info):
     tr = info["training"]
     lines.append(
         f"Model: `{tr['size']}` ({tr['parameters']:,} parameters; {tr['levels']} RVQ levels x {tr['codebook']} codes, "
-        f"16 sources x 8 frames per 2-s window). Trained {tr['steps']} steps of {tr['batch_size']} windows "
+        f"16 sources x 8 frames per 2-s window; frame encoder: {tr.get('frame_encoder', 'conv')}, spatial "
+        f"mixing: {tr.get('spatial_mixing', 'attention')}). Trained {tr['steps']} steps of {tr['batch_size']} windows "
         f"(~{tr['epochs']:.1f} epochs of {tr['train_windows']} windows: PhysionetMI subjects 1-15 "
         f"and simulated MEG/sEEG subjects 1-4), 25 % of channels hidden, noise 0.1, quantiser warm-up "
         f"{tr['vq_warmup']} steps, peak learning rate {tr.get('lr', 0.001):g}; loss L1 + exp(-r) + commitment + "
@@ -563,9 +564,11 @@ def write_report(path, info):
 
 
 def _training_settings(config, model):
-    """Learning rate and loss options of the run (for the report)."""
+    """Learning rate, architecture and loss options of the run (for the report)."""
     return {
         "lr": config.lr,
+        "frame_encoder": model.config.frame_encoder,
+        "spatial_mixing": model.config.spatial_mixing,
         "loss": {
             "amplitude_weight": model.config.amplitude_weight,
             "phase_weight": model.config.phase_weight,
