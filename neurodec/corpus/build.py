@@ -5,7 +5,10 @@ Resumable: each finished job (a dataset subject, or a file) is recorded in
 atomically, so a killed build restarts where it stopped and never leaves a half-written
 shard in the manifest. Rebuilding into a folder made with other preprocessing options is
 refused (pass ``overwrite=True`` to start over). Recordings that cannot be read or have no
-usable channel are logged and listed as skipped, not retried.
+usable channel are logged and listed as skipped, not retried. A job whose data changed
+since it was added (a dataset's files, or the same subject reached through another
+path) is built again and replaces the older version: the corpus never holds the same
+recording twice.
 """
 
 from __future__ import annotations
@@ -116,7 +119,13 @@ def _write_recording(
 
 
 def _run_job(out: Path, job: Job, options: PreprocessOptions, shard_windows: int) -> dict[str, Any]:
-    record: dict[str, Any] = {"key": job.key, "description": job.description, "recordings": [], "skipped": []}
+    record: dict[str, Any] = {
+        "key": job.key,
+        "identity": job.identity,
+        "description": job.description,
+        "recordings": [],
+        "skipped": [],
+    }
     try:
         loaded = job.load()
     except NeurodecError as exc:
@@ -142,6 +151,25 @@ def _run_job(out: Path, job: Job, options: PreprocessOptions, shard_windows: int
         _write_recording(out, rid, pre, windows, meta, shard_windows)
         record["recordings"].append(rid)
     return record
+
+
+def _drop_superseded(out: Path, current: dict[str, str]) -> None:
+    """Delete the job records (and recordings) of an identity whose current key is another
+    one that is already built. ``current``: identity -> key of this build's job."""
+    records = {p.stem: json.loads(p.read_text()) for p in (out / "jobs").glob("*.json")}
+    for key, record in records.items():
+        newer = current.get(record.get("identity") or "")
+        if newer is None or newer == key or newer not in records:
+            continue
+        logger.info(
+            "%s changed since it was added to the corpus (its files, or the path it was read from): "
+            "the older version's %d recording(s) are replaced",
+            record["description"],
+            len(record["recordings"]),
+        )
+        (out / "jobs" / f"{key}.json").unlink()
+        for rid in record["recordings"]:
+            shutil.rmtree(out / "recordings" / rid, ignore_errors=True)
 
 
 def _write_manifest(out: Path) -> list[dict[str, Any]]:
@@ -201,6 +229,8 @@ def build_corpus(
         for job in jobs_for(source, data_root=data_root):
             jobs.setdefault(job.key, job)
     _open_folder(out, options, overwrite)
+    current = {job.identity: key for key, job in jobs.items() if job.identity}
+    _drop_superseded(out, current)  # a build killed after a new version was written
     done = {p.stem for p in (out / "jobs").glob("*.json")}
     todo = [job for key, job in jobs.items() if key not in done]
     logger.info("corpus %s: %d job(s), %d already done", out, len(jobs), len(jobs) - len(todo))
@@ -210,6 +240,7 @@ def build_corpus(
         bar.set_postfix_str(job.description[-40:])
         record = _run_job(out, job, options, shard_windows)
         _write_json(out / "jobs" / f"{job.key}.json", record)
+        _drop_superseded(out, current)
         entries = _write_manifest(out)
         n_windows = sum(e["n_windows"] for e in entries)
         bar.set_postfix(windows=n_windows)

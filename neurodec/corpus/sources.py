@@ -71,11 +71,17 @@ class RecordingInfo:
 
 @dataclass
 class Job:
-    """A unit of corpus building: ``load()`` returns ``[(RecordingInfo, raw), ...]``."""
+    """A unit of corpus building: ``load()`` returns ``[(RecordingInfo, raw), ...]``.
+
+    ``key`` names this version of the job's data (it changes when the files change);
+    ``identity`` names what it reads (a dataset's subject with the options that change its
+    data, or a file), so a corpus keeps one version of each.
+    """
 
     key: str
     description: str
     load: Callable[[], list[tuple[RecordingInfo, mne.io.BaseRaw]]]
+    identity: str = ""
 
 
 def _key(*parts: Any) -> str:
@@ -113,7 +119,8 @@ def dataset_jobs(dataset: Any, subjects: Any = None, data_root: Any = None, **op
                 f"{dataset.code}: no subject's files are present under {getattr(dataset, 'data_root', None)}"
             )
     subjects = check_subjects(dataset, subjects)
-    identity = dataset.fingerprint() if hasattr(dataset, "fingerprint") else dataset.code
+    version = dataset.fingerprint() if hasattr(dataset, "fingerprint") else dataset.code
+    params = sorted(dataset.fingerprint_params().items()) if hasattr(dataset, "fingerprint_params") else []
 
     def loader(subject: int) -> Callable[[], list[tuple[RecordingInfo, mne.io.BaseRaw]]]:
         def load() -> list[tuple[RecordingInfo, mne.io.BaseRaw]]:
@@ -128,7 +135,12 @@ def dataset_jobs(dataset: Any, subjects: Any = None, data_root: Any = None, **op
         return load
 
     return [
-        Job(_key("dataset", dataset.code, identity, s), f"{dataset.code} subject {s}", loader(s))
+        Job(
+            _key("dataset", dataset.code, version, s),
+            f"{dataset.code} subject {s}",
+            loader(s),
+            identity=_key("dataset", dataset.code, params, s),
+        )
         for s in subjects
     ]
 
@@ -176,7 +188,9 @@ def _file_job(path: Path, info: RecordingInfo, read_options: dict[str, Any]) -> 
 
         return [(info, read_recording(path, **read_options).raw)]
 
-    return Job(_key("file", path.resolve(), st.st_size, sorted(read_options.items())), str(path), load)
+    options = sorted(read_options.items())
+    key = _key("file", path.resolve(), st.st_size, options)
+    return Job(key, str(path), load, identity=_key("file", path.resolve(), options))
 
 
 def _subject_session(relative: Path) -> tuple[str, str]:

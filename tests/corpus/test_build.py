@@ -133,3 +133,25 @@ def test_registry_dataset_source(tmp_path, data_root):
     assert len(rec) == 3 and set(rec["modality"]) == {"eeg"} and (rec["n_channels"] == 64).all()
     assert set(rec["subject"]) == {"1"} and sorted(rec["run"]) == ["0", "1", "2"]
     assert (rec["n_windows"] == 62).all()  # 125 s per run
+
+
+def test_a_changed_recording_replaces_its_older_version(tmp_path, caplog):
+    """The same file rewritten (or a subject read again from changed files) is built again and
+    replaces the older version: the corpus never holds a recording twice."""
+    raw = simulated("eeg", n_eeg_channels=32).get_data([1])[1]
+    raw = next(iter(next(iter(raw.values())).values()))
+    path = tmp_path / "rec_raw.fif"
+    raw.save(path, verbose="error")
+    first = build_corpus(tmp_path / "c", path, progress=False)
+    (old_id,) = first.select()
+    raw.copy().crop(tmax=raw.times[-1] / 2).save(path, overwrite=True, verbose="error")
+    with caplog.at_level("INFO", logger="neurodec.corpus.build"):
+        again = build_corpus(tmp_path / "c", path, progress=False)
+    (new_id,) = again.select()
+    assert new_id != old_id and not (tmp_path / "c" / "recordings" / old_id).exists()
+    assert again.entry(new_id)["n_windows"] < first.entry(old_id)["n_windows"]
+    assert len(list((tmp_path / "c" / "jobs").glob("*.json"))) == 1
+    assert "changed since it was added" in caplog.text
+    # another source (another modality) is another identity: both stay
+    both = build_corpus(tmp_path / "c", [path, simulated("seeg")], progress=False)
+    assert len(both.select()) == 2
