@@ -2,9 +2,9 @@
 
 Train: PhysionetMI subjects 1-15 and the simulated MEG/sEEG recordings of the corpus
 (as the tokenizer was trained); held out: PhysionetMI subjects 16-20. The tokenizer is
-frozen (its tokens cached beside the corpus). Scored: accuracy of each RVQ level on the
-masked positions (50 %, fixed masks) of every held-out 30-s segment, beside always
-predicting the level's most frequent code in the training tokens.
+frozen (its tokens cached beside the corpus, or under --token-cache). Scored: accuracy of
+each RVQ level on the masked positions (50 %, fixed masks) of every held-out 30-s segment,
+beside always predicting the level's most frequent code in the training tokens.
 
     nice -n 10 python benchmarks/fm_pretrain.py --corpus /tmp/backbone/corpus \\
         --tokenizer /tmp/backbone/tokenizer.pt --out /tmp/backbone/fm_run --minutes 20
@@ -51,6 +51,9 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--token-cache", default=None, help="folder of the token cache (default: tokens/ beside the corpus)"
+    )
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "fm_pretrain.md")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -59,6 +62,7 @@ def main() -> None:
         corpus=args.corpus,
         out=args.out,
         tokenizer=args.tokenizer,
+        token_cache=args.token_cache,
         model=model,
         subjects=TRAIN_SUBJECTS,
         steps=args.steps,
@@ -75,8 +79,11 @@ def main() -> None:
     wall = time.perf_counter() - t0
     backbone, tokenizer = load_foundation(result.checkpoint)
     corpus = Corpus(args.corpus)
-    train = segments_of(corpus, tokenizer, backbone.config, subjects=TRAIN_SUBJECTS)
-    test = segments_of(corpus, tokenizer, backbone.config, subjects=TEST_SUBJECTS, sources=[PHYSIONET])
+    cache = args.token_cache
+    train = segments_of(corpus, tokenizer, backbone.config, subjects=TRAIN_SUBJECTS, token_cache=cache)
+    test = segments_of(
+        corpus, tokenizer, backbone.config, subjects=TEST_SUBJECTS, sources=[PHYSIONET], token_cache=cache
+    )
     counts = train.level_counts(backbone.config.codebook_size)
     held = masked_accuracy(backbone, test, train_counts=counts, seed=0)
     seen = masked_accuracy(backbone, train, train_counts=counts, seed=0)
