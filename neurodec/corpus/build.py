@@ -229,7 +229,7 @@ def build_corpus(
         for job in jobs_for(source, data_root=data_root):
             jobs.setdefault(job.key, job)
     _open_folder(out, options, overwrite)
-    current = {job.identity: key for key, job in jobs.items() if job.identity}
+    current = {job.identity: key for key, job in jobs.items()}
     _drop_superseded(out, current)  # a build killed after a new version was written
     done = {p.stem for p in (out / "jobs").glob("*.json")}
     todo = [job for key, job in jobs.items() if key not in done]

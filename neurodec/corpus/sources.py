@@ -79,9 +79,9 @@ class Job:
     """
 
     key: str
+    identity: str
     description: str
     load: Callable[[], list[tuple[RecordingInfo, mne.io.BaseRaw]]]
-    identity: str = ""
 
 
 def _key(*parts: Any) -> str:
@@ -137,9 +137,9 @@ def dataset_jobs(dataset: Any, subjects: Any = None, data_root: Any = None, **op
     return [
         Job(
             _key("dataset", dataset.code, version, s),
+            _key("dataset", dataset.code, params, s),
             f"{dataset.code} subject {s}",
             loader(s),
-            identity=_key("dataset", dataset.code, params, s),
         )
         for s in subjects
     ]
@@ -190,7 +190,7 @@ def _file_job(path: Path, info: RecordingInfo, read_options: dict[str, Any]) -> 
 
     options = sorted(read_options.items())
     key = _key("file", path.resolve(), st.st_size, options)
-    return Job(key, str(path), load, identity=_key("file", path.resolve(), options))
+    return Job(key, _key("file", path.resolve(), options), str(path), load)
 
 
 def _subject_session(relative: Path) -> tuple[str, str]:
